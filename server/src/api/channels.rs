@@ -1,0 +1,107 @@
+//! Read routes: server status, channel list, one channel, a presence channel's users.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, ApiQuery, ApiState, authorize};
+use crate::channel::ChannelKind;
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+/// `GET /apps/:appId/status`.
+pub(super) async fn status(
+    State(state): State<ApiState>,
+    Path(app_id): Path<String>,
+    Query(query): Query<ApiQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authorize(&state, &app_id, &headers, &query)?;
+    let stats = &state.engine.stats;
+    let rss = resident_bytes();
+    Ok(Json(json!({
+        "subscription_count": stats.connections(),
+        "uptime": stats.uptime(),
+        // Node's shape, kept for dashboards that read it; there is no JS heap here.
+        "memory_usage": { "rss": rss, "heapTotal": 0, "heapUsed": 0, "external": 0, "arrayBuffers": 0 },
+        "redis_connected": state.redis.connected(),
+    })))
+}
+
+/// `GET /apps/:appId/channels[?filter_by_prefix=]`.
+pub(super) async fn list(
+    State(state): State<ApiState>,
+    Path(app_id): Path<String>,
+    Query(query): Query<ApiQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authorize(&state, &app_id, &headers, &query)?;
+    let io = &state.engine.io;
+    let rooms = io.rooms().await.unwrap_or_default();
+    let prefix = query.filter_by_prefix.as_deref().unwrap_or("");
+    let mut channels = Map::new();
+    for room in rooms.into_iter().filter(|r| r.starts_with(prefix)) {
+        let count = io.to(room.clone()).sockets().len();
+        if count > 0 {
+            channels.insert(
+                room.into_owned(),
+                json!({ "subscription_count": count, "occupied": true }),
+            );
+        }
+    }
+    Ok(Json(json!({ "channels": channels })))
+}
+
+/// `GET /apps/:appId/channels/:channel`.
+pub(super) async fn show(
+    State(state): State<ApiState>,
+    Path((app_id, channel)): Path<(String, String)>,
+    Query(query): Query<ApiQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authorize(&state, &app_id, &headers, &query)?;
+    let count = state.engine.io.to(channel.clone()).sockets().len();
+    let mut body = json!({ "subscription_count": count, "occupied": count > 0 });
+    if ChannelKind::of(&channel) == ChannelKind::Presence {
+        body["user_count"] = json!(state.engine.presence.users(&channel).len());
+    }
+    Ok(Json(body))
+}
+
+/// `GET /apps/:appId/channels/:channel/users` (presence channels only).
+pub(super) async fn users(
+    State(state): State<ApiState>,
+    Path((app_id, channel)): Path<(String, String)>,
+    Query(query): Query<ApiQuery>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authorize(&state, &app_id, &headers, &query)?;
+    if ChannelKind::of(&channel) != ChannelKind::Presence {
+        return Err(ApiError::NotPresence);
+    }
+    let users: Vec<Value> = state
+        .engine
+        .presence
+        .users(&channel)
+        .iter()
+        .map(|m| {
+            let id: Value = serde_json::from_str(m.user_id.get()).unwrap_or(Value::Null);
+            let info: Value = serde_json::from_str(m.user_info.get()).unwrap_or(Value::Null);
+            json!({ "id": id, "user_info": info })
+        })
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+/// Resident set size of this process, from `/proc/self/status` (0 where that is unavailable).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}

@@ -1,0 +1,105 @@
+//! `rust-echo start`: read the config, start the server, run until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use super::ConfigArgs;
+use crate::config::{Config, Protocol};
+
+pub(super) fn run(args: &ConfigArgs) -> ExitCode {
+    let path = args.path();
+    let loaded = match Config::load(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut config = loaded.config;
+    config.dev_mode |= args.dev;
+    init_tracing(config.dev_mode);
+    for warning in &loaded.warnings {
+        tracing::warn!("{}: {warning}", path.display());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: could not start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> ExitCode {
+    println!("rust-echo {}", crate::VERSION);
+    println!(
+        "{}",
+        if config.dev_mode {
+            "Starting server in DEV mode..."
+        } else {
+            "Starting server..."
+        }
+    );
+    let subscribers = config.subscribers;
+    let scheme = if config.protocol == Protocol::Https {
+        "https"
+    } else {
+        "http"
+    };
+    let handle = match crate::start(config).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = handle.local_addr();
+    println!(
+        "✔  Running at {scheme}://{} on port {}",
+        addr.ip(),
+        addr.port()
+    );
+    if subscribers.http {
+        println!("✔  Listening for http events...");
+    }
+    if subscribers.redis {
+        println!("✔  Listening for redis events...");
+    }
+    println!("Server ready!");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn init_tracing(dev: bool) {
+    let default = if dev {
+        "info,rust_echo_server=debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,232 @@
+//! Server configuration: the keys and defaults of `laravel-echo-server.json` (so a user can swap
+//! the binary and keep the file), plus the few keys rust-echo adds. Reading and validating only;
+//! where values come from (file, PHP array, environment) is the caller's business.
+//!
+//! Unlike laravel-echo-server, nested objects are merged key by key with the defaults: a file with
+//! `"subscribers": {"http": false}` keeps the Redis subscriber on instead of silently dropping it.
+
+mod reader;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::ConfigError;
+use reader::Reader;
+
+/// Where the server listens and how it talks to clients, Laravel and Redis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Base URLs of the Laravel app for channel authorization (`authHost`, string or array).
+    pub auth_host: Vec<String>,
+    /// Path appended to the chosen auth host (`authEndpoint`).
+    pub auth_endpoint: String,
+    /// How long an auth request may take before the subscription fails with status 0
+    /// (`authTimeout`, milliseconds; laravel-echo-server waits forever).
+    pub auth_timeout: Duration,
+    /// API credentials for the HTTP API (`clients`).
+    pub clients: Vec<ApiClient>,
+    /// The Redis subscriber's connection (`databaseConfig.redis`).
+    pub redis: RedisConfig,
+    /// Verbose logging of joins, leaves, auth results and messages (`devMode`).
+    pub dev_mode: bool,
+    /// Listen address; `None` listens on all interfaces (`host`).
+    pub host: Option<String>,
+    /// Listen port; 0 picks a free one (`port`).
+    pub port: u16,
+    /// `http` or `https` (`protocol`).
+    pub protocol: Protocol,
+    /// Socket.IO transport options (`socketio`).
+    pub socketio: SocketIoOptions,
+    /// Which ingresses are on (`subscribers`).
+    pub subscribers: Subscribers,
+    /// CORS headers for the HTTP API (`apiOriginAllow`).
+    pub api_origin_allow: ApiOriginAllow,
+    /// Extra response headers for the HTTP API (`headers`).
+    pub headers: Vec<(String, String)>,
+    /// Bounds on what one client may make the server hold.
+    pub limits: Limits,
+}
+
+/// One HTTP API client (`clients[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClient {
+    /// The app id in `/apps/:appId/...`.
+    pub app_id: String,
+    /// The secret key, sent as `Authorization: Bearer <key>` or `?auth_key=<key>`.
+    pub key: String,
+}
+
+/// Connection to the Redis server whose Pub/Sub the server subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Unix socket path; used instead of host and port when set.
+    pub path: Option<String>,
+    /// ACL user name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Database number (Pub/Sub ignores it; kept for the connection handshake).
+    pub db: i64,
+    /// Prefix Laravel puts in front of every channel (`keyPrefix`, e.g. `laravel_database_`).
+    pub key_prefix: String,
+}
+
+/// Which protocol the listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Plain HTTP and WebSocket.
+    Http,
+    /// TLS.
+    Https,
+}
+
+/// The subset of socket.io server options that apply to this server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocketIoOptions {
+    /// Request path of the Socket.IO endpoint.
+    pub path: String,
+    /// Interval between heartbeats.
+    pub ping_interval: Duration,
+    /// How long a heartbeat may go unanswered.
+    pub ping_timeout: Duration,
+    /// How long a transport upgrade may take.
+    pub upgrade_timeout: Duration,
+    /// Largest packet a client may send, in bytes.
+    pub max_http_buffer_size: u64,
+    /// Allow the HTTP long-polling transport.
+    pub polling: bool,
+    /// Allow the WebSocket transport.
+    pub websocket: bool,
+}
+
+/// Ingress switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscribers {
+    /// `POST /apps/:appId/events`.
+    pub http: bool,
+    /// Redis `PSUBSCRIBE`.
+    pub redis: bool,
+}
+
+/// CORS headers added to every HTTP API response when `allow_cors` is on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiOriginAllow {
+    /// Whether to add the headers.
+    pub allow_cors: bool,
+    /// `Access-Control-Allow-Origin`.
+    pub allow_origin: String,
+    /// `Access-Control-Allow-Methods`.
+    pub allow_methods: String,
+    /// `Access-Control-Allow-Headers`.
+    pub allow_headers: String,
+}
+
+/// Bounds that keep one client from making the server hold unbounded state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Channels one socket may be subscribed to at once (`maxChannelsPerSocket`).
+    pub max_channels_per_socket: usize,
+    /// Longest accepted channel name in bytes (`maxChannelNameLength`).
+    pub max_channel_name_length: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            auth_host: vec!["http://localhost".to_owned()],
+            auth_endpoint: "/broadcasting/auth".to_owned(),
+            auth_timeout: Duration::from_secs(10),
+            clients: Vec::new(),
+            redis: RedisConfig {
+                host: "127.0.0.1".to_owned(),
+                port: 6379,
+                path: None,
+                username: None,
+                password: None,
+                db: 0,
+                key_prefix: String::new(),
+            },
+            dev_mode: false,
+            host: None,
+            port: 6001,
+            protocol: Protocol::Http,
+            socketio: SocketIoOptions {
+                path: "/socket.io".to_owned(),
+                ping_interval: Duration::from_millis(25_000),
+                ping_timeout: Duration::from_millis(5_000),
+                upgrade_timeout: Duration::from_millis(10_000),
+                max_http_buffer_size: 100_000,
+                polling: true,
+                websocket: true,
+            },
+            subscribers: Subscribers {
+                http: true,
+                redis: true,
+            },
+            api_origin_allow: ApiOriginAllow::default(),
+            headers: Vec::new(),
+            limits: Limits {
+                max_channels_per_socket: 1_000,
+                max_channel_name_length: 1_000,
+            },
+        }
+    }
+}
+
+/// A loaded configuration and the warnings (unknown or ignored keys) found while reading it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// One line per key that was not used.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Read a `laravel-echo-server.json` file.
+    ///
+    /// # Errors
+    /// The file is missing, unreadable, not JSON, or holds an invalid value.
+    pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound(path.to_owned())
+            } else {
+                ConfigError::Unreadable {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_value(&value, &path.display().to_string())
+    }
+
+    /// Build a configuration from a JSON object with laravel-echo-server's keys; missing keys
+    /// keep their defaults. `source_name` names the origin of the values in errors.
+    ///
+    /// # Errors
+    /// A key holds a value of the wrong type or out of range.
+    pub fn from_value(value: &Value, source_name: &str) -> Result<Loaded, ConfigError> {
+        let mut reader = Reader::new(value, source_name)?;
+        let config = reader.config()?;
+        Ok(Loaded {
+            config,
+            warnings: reader.into_warnings(),
+        })
+    }
+
+    /// The Redis key prefix actually in use (empty when none).
+    pub fn key_prefix(&self) -> &str {
+        &self.redis.key_prefix
+    }
+}

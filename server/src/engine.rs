@@ -1,0 +1,75 @@
+//! The state every part of a running server shares, and the one delivery function every ingress
+//! hands its messages to.
+
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use socketioxide::SocketIo;
+use socketioxide::socket::Sid;
+
+use crate::auth::Authorizer;
+use crate::config::Config;
+use crate::message::Message;
+use crate::presence::Presence;
+use crate::stats::{Ingress, Stats};
+
+/// Shared by the socket handlers, the ingresses and the HTTP API.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    /// The Socket.IO server: rooms are channels.
+    pub io: SocketIo,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+    /// Presence members per channel.
+    pub presence: Presence,
+    /// Client for the app's auth endpoint.
+    pub auth: Authorizer,
+    /// Counters.
+    pub stats: Arc<Stats>,
+}
+
+/// Log at INFO in dev mode (as laravel-echo-server's `devMode` prints), else at DEBUG.
+macro_rules! dev_log {
+    ($engine:expr, $($arg:tt)*) => {
+        if $engine.config.dev_mode {
+            tracing::info!($($arg)*)
+        } else {
+            tracing::debug!($($arg)*)
+        }
+    };
+}
+pub(crate) use dev_log;
+
+impl Engine {
+    /// Deliver `msg` to every socket in each of its channels, except the socket it names when that
+    /// socket is connected here (`toOthers`). The packet is encoded once per channel and the same
+    /// bytes are queued on every socket.
+    pub fn deliver(&self, msg: &Message, ingress: Ingress) {
+        self.stats.received(ingress);
+        let sender = msg
+            .socket
+            .as_deref()
+            .and_then(|s| s.parse::<Sid>().ok())
+            .and_then(|sid| self.io.get_socket(sid));
+        for channel in &msg.channels {
+            dev_log!(self, channel = %channel, event = %msg.event, "broadcast");
+            let to = match &sender {
+                Some(s) => s.to(channel.clone()),
+                None => self.io.to(channel.clone()),
+            };
+            drive(to.emit(&msg.event, &(channel, &msg.data)));
+            self.stats.delivered(1);
+        }
+    }
+}
+
+/// Run an emit future. With the in-memory adapter it completes on its first poll, so no runtime
+/// is needed and the bus thread can deliver without a round trip through the scheduler.
+pub(crate) fn drive<E: std::fmt::Display>(fut: impl Future<Output = Result<(), E>>) {
+    match fut.now_or_never() {
+        Some(Ok(())) => {}
+        // Only sockets that closed meanwhile fail; they are gone either way.
+        Some(Err(e)) => tracing::trace!(error = %e, "emit to a closing socket"),
+        None => tracing::error!("emit did not complete synchronously; message dropped"),
+    }
+}

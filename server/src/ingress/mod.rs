@@ -1,0 +1,9 @@
+//! Where messages come from. Every ingress turns its input into a [`Message`](crate::Message)
+//! and hands it to the one delivery function; none of them touches sockets.
+//!
+//! - [`bus`]: the in-process publish API (a bounded crossbeam channel drained by one thread);
+//! - [`redis`]: `PSUBSCRIBE <keyPrefix>*` in laravel-echo-server's format, reconnecting by itself;
+//! - the HTTP API's `POST /apps/:appId/events` lives with the other routes in [`crate::api`].
+
+pub mod bus;
+pub mod redis;

@@ -1,0 +1,39 @@
+//! rust-echo's engine: Laravel's real-time broadcasting server (laravel-echo-server's protocol)
+//! on tokio and socketioxide, serving socket.io-client 2.x and 3.x/4.x on one port.
+//!
+//! # Layout
+//! - [`config`]: `laravel-echo-server.json` keys and defaults, validation;
+//! - [`server`]: start a server, get a [`ServerHandle`] (`publisher`, `stats`, `shutdown`);
+//! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
+//! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
+//! - [`presence`]: presence members, de-duplicated by `user_id`;
+//! - [`channel`]: which names are public, private and presence, and which events are whispers;
+//! - [`message`]: the one message type every ingress produces;
+//! - `engine`: state shared by all parts and the one delivery function;
+//! - [`ingress`]: the in-process bus and the Redis subscriber;
+//! - [`api`]: the HTTP API (status, channels, users, events);
+//! - [`stats`](mod@stats): counters;
+//! - [`cli`]: the `rust-echo` command line.
+
+pub mod api;
+pub mod auth;
+pub mod channel;
+pub mod cli;
+pub mod config;
+mod engine;
+pub mod error;
+pub mod ingress;
+pub mod message;
+pub mod presence;
+mod protocol;
+pub mod server;
+pub mod stats;
+
+pub use config::Config;
+pub use error::{ConfigError, PublishError, StartError};
+pub use ingress::bus::Publisher;
+pub use message::Message;
+pub use server::{ServerHandle, start};
+
+/// This build's version, as `rust-echo --version` prints it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

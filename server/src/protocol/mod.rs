@@ -1,0 +1,79 @@
+//! The Socket.IO side of laravel-echo-server's protocol: what happens when a client connects,
+//! sends `subscribe`, `unsubscribe` or `client event`, and disconnects. Unknown events and
+//! payloads of the wrong shape are ignored (logged at DEBUG); nothing a client sends can stop
+//! the server.
+
+mod connection;
+mod subscribe;
+mod whisper;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use socketioxide::extract::{Data, SocketRef};
+use socketioxide::socket::DisconnectReason;
+
+use crate::engine::{Engine, dev_log};
+pub(crate) use connection::Connection;
+
+/// Client → server event names.
+const SUBSCRIBE: &str = "subscribe";
+const UNSUBSCRIBE: &str = "unsubscribe";
+const CLIENT_EVENT: &str = "client event";
+
+/// Register the handlers on the default namespace (the only one laravel-echo uses).
+pub(crate) fn register(engine: &Arc<Engine>) {
+    let engine = engine.clone();
+    engine
+        .io
+        .clone()
+        .ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
+            on_connect(&engine, &socket, &auth);
+            async {}
+        });
+}
+
+fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
+    engine.stats.connected();
+    let conn = Arc::new(Connection::new(socket, auth));
+    dev_log!(engine, socket = %socket.id, "client connected");
+
+    let (e, c) = (engine.clone(), conn.clone());
+    socket.on(SUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
+        let (e, c) = (e.clone(), c.clone());
+        async move { subscribe::on_subscribe(&e, &c, &s, &data).await }
+    });
+    let (e, c) = (engine.clone(), conn.clone());
+    socket.on(UNSUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
+        subscribe::on_unsubscribe(&e, &c, &s, &data);
+        async {}
+    });
+    let e = engine.clone();
+    socket.on(
+        CLIENT_EVENT,
+        move |s: SocketRef, Data(data): Data<Value>| {
+            whisper::on_client_event(&e, &s, data);
+            async {}
+        },
+    );
+    let e = engine.clone();
+    socket.on_disconnect(move |s: SocketRef, reason: DisconnectReason| {
+        on_disconnect(&e, &s, reason);
+        async {}
+    });
+}
+
+/// Presence members of this socket leave (others see `presence:leaving` when it was the user's
+/// last socket); socketioxide then removes the socket from its rooms.
+fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
+    engine.stats.disconnected();
+    for (channel, member) in engine.presence.leave_all(socket.id) {
+        let leaving = (channel.as_str(), member.wire(None));
+        crate::engine::drive(
+            socket
+                .to(channel.clone())
+                .emit(subscribe::PRESENCE_LEAVING, &leaving),
+        );
+    }
+    dev_log!(engine, socket = %socket.id, %reason, "client disconnected");
+}

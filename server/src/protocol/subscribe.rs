@@ -1,0 +1,160 @@
+//! `subscribe` and `unsubscribe`: public channels are joined at once; private and presence
+//! channels after the app's auth endpoint answers 200; presence channels also announce members.
+
+use serde_json::Value;
+use socketioxide::extract::SocketRef;
+
+use super::connection::Connection;
+use crate::auth::Outcome;
+use crate::channel::ChannelKind;
+use crate::engine::{Engine, dev_log, drive};
+use crate::presence::Member;
+
+pub(crate) const SUBSCRIPTION_ERROR: &str = "subscription_error";
+pub(crate) const PRESENCE_SUBSCRIBED: &str = "presence:subscribed";
+pub(crate) const PRESENCE_JOINING: &str = "presence:joining";
+pub(crate) const PRESENCE_LEAVING: &str = "presence:leaving";
+
+/// The status sent with `subscription_error` when the auth request got no answer.
+const STATUS_NO_ANSWER: u16 = 0;
+
+pub(super) async fn on_subscribe(
+    engine: &Engine,
+    conn: &Connection,
+    socket: &SocketRef,
+    data: &Value,
+) {
+    let Some(channel) = channel_of(engine, socket, data) else {
+        return;
+    };
+    let limit = engine.config.limits.max_channels_per_socket;
+    let rooms = socket.rooms();
+    if rooms.len() >= limit && !rooms.iter().any(|r| r == channel) {
+        tracing::warn!(socket = %socket.id, channel, limit, "subscribe refused: channel limit reached");
+        return;
+    }
+    let kind = ChannelKind::of(channel);
+    if !kind.is_guarded() {
+        join(engine, socket, channel);
+        return;
+    }
+    let Some(ticket) = conn.begin(channel, limit) else {
+        tracing::warn!(socket = %socket.id, channel, "subscribe refused: too many authorizations in flight");
+        return;
+    };
+    let headers = data.pointer("/auth/headers").and_then(Value::as_object);
+    let outcome = engine
+        .auth
+        .authorize(channel, headers, &conn.handshake)
+        .await;
+    // The client may have gone, unsubscribed or subscribed again while Laravel answered.
+    if !conn.finish(channel, ticket) || !socket.connected() {
+        dev_log!(engine, socket = %socket.id, channel, "authorization outlived its subscription");
+        return;
+    }
+    match outcome {
+        Outcome::Granted(body) => {
+            engine.stats.auth(true);
+            dev_log!(engine, socket = %socket.id, channel, "authenticated");
+            if kind == ChannelKind::Presence {
+                match Member::from_auth_body(&body) {
+                    Ok(member) => join_presence(engine, socket, channel, member),
+                    Err(e) => {
+                        tracing::warn!(socket = %socket.id, channel, reason = %e, "presence subscription refused");
+                        refuse(socket, channel, 200);
+                    }
+                }
+            } else {
+                join(engine, socket, channel);
+            }
+        }
+        Outcome::Denied { status, body } => {
+            engine.stats.auth(false);
+            dev_log!(engine, socket = %socket.id, channel, status, body = %body, "could not be authenticated");
+            refuse(socket, channel, status);
+        }
+        Outcome::Failed(reason) => {
+            engine.stats.auth(false);
+            tracing::warn!(socket = %socket.id, channel, %reason, "authentication request failed");
+            refuse(socket, channel, STATUS_NO_ANSWER);
+        }
+    }
+}
+
+pub(super) fn on_unsubscribe(engine: &Engine, conn: &Connection, socket: &SocketRef, data: &Value) {
+    let Some(channel) = channel_of(engine, socket, data) else {
+        return;
+    };
+    conn.cancel(channel);
+    socket.leave(channel.to_owned());
+    if ChannelKind::of(channel) == ChannelKind::Presence
+        && let Some(member) = engine.presence.leave(channel, socket.id)
+    {
+        let leaving = (channel, member.wire(None));
+        drive(
+            engine
+                .io
+                .to(channel.to_owned())
+                .emit(PRESENCE_LEAVING, &leaving),
+        );
+    }
+    dev_log!(engine, socket = %socket.id, channel, "left channel (unsubscribed)");
+}
+
+/// The `channel` of a subscribe/unsubscribe payload, if it is a usable name.
+fn channel_of<'a>(engine: &Engine, socket: &SocketRef, data: &'a Value) -> Option<&'a str> {
+    let channel = data
+        .get("channel")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty());
+    let Some(channel) = channel else {
+        tracing::debug!(socket = %socket.id, "payload without a channel name ignored");
+        return None;
+    };
+    if channel.len() > engine.config.limits.max_channel_name_length {
+        tracing::warn!(socket = %socket.id, len = channel.len(), "channel name too long; ignored");
+        return None;
+    }
+    Some(channel)
+}
+
+fn join(engine: &Engine, socket: &SocketRef, channel: &str) {
+    socket.join(channel.to_owned());
+    // A disconnect racing this join has already cleaned the rooms; undo so nothing leaks.
+    if !socket.connected() {
+        socket.leave(channel.to_owned());
+        return;
+    }
+    dev_log!(engine, socket = %socket.id, channel, "joined channel");
+}
+
+fn join_presence(engine: &Engine, socket: &SocketRef, channel: &str, member: Member) {
+    socket.join(channel.to_owned());
+    let joined = engine.presence.join(channel, socket.id, member);
+    if !socket.connected() {
+        socket.leave(channel.to_owned());
+        engine.presence.leave(channel, socket.id);
+        return;
+    }
+    let members: Vec<_> = joined
+        .members
+        .iter()
+        .map(|(sid, m)| m.wire(Some(*sid)))
+        .collect();
+    socket.emit(PRESENCE_SUBSCRIBED, &(channel, members)).ok(); // client gone: nothing to tell
+    if joined.first_of_user
+        && let Some((_, me)) = joined.members.iter().find(|(sid, _)| *sid == socket.id)
+    {
+        let joining = (channel, me.wire(Some(socket.id)));
+        drive(
+            socket
+                .to(channel.to_owned())
+                .emit(PRESENCE_JOINING, &joining),
+        );
+    }
+    dev_log!(engine, socket = %socket.id, channel, "joined presence channel");
+}
+
+fn refuse(socket: &SocketRef, channel: &str, status: u16) {
+    socket.emit(SUBSCRIPTION_ERROR, &(channel, status)).ok(); // client gone: nothing to tell
+}

@@ -1,0 +1,194 @@
+//! Starting and stopping a server: binds the listener, wires the Socket.IO layer, the HTTP API
+//! and the ingresses to one [`Engine`], and hands back a [`ServerHandle`]. Both the `rust-echo`
+//! binary and the PHP extension start servers through here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use socketioxide::{SocketIo, TransportType};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::{self, ApiState};
+use crate::auth::Authorizer;
+use crate::config::{Config, Protocol};
+use crate::engine::Engine;
+use crate::error::{ConfigError, StartError};
+use crate::ingress::bus::{self, Publisher};
+use crate::ingress::redis::{self as redis_ingress, RedisStatus};
+use crate::presence::Presence;
+use crate::protocol;
+use crate::stats::Stats;
+
+/// A running server. Dropping the handle does not stop it; call [`ServerHandle::shutdown`].
+#[derive(Debug)]
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    publisher: Publisher,
+    stats: Arc<Stats>,
+    redis: Arc<RedisStatus>,
+    io: SocketIo,
+    shutdown: watch::Sender<bool>,
+    served: tokio::task::JoinHandle<()>,
+    bus_stop: Option<crossbeam_channel::Sender<()>>,
+    bus: Option<JoinHandle<()>>,
+}
+
+/// Start a server on the current tokio runtime.
+///
+/// # Errors
+/// The configuration cannot be served (e.g. `https` without TLS files) or the address cannot
+/// be bound.
+pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
+    if config.protocol == Protocol::Https {
+        return Err(ConfigError::Invalid {
+            key: "protocol".to_owned(),
+            source_name: "config".to_owned(),
+            reason: "\"https\" is not served by this build; terminate TLS in a reverse proxy"
+                .to_owned(),
+        }
+        .into());
+    }
+    let config = Arc::new(config);
+    let auth = Authorizer::new(&config)?;
+    let (layer, io) = socketio_builder(&config).build_layer();
+    let stats = Arc::new(Stats::default());
+    let engine = Arc::new(Engine {
+        io: io.clone(),
+        config: config.clone(),
+        presence: Presence::default(),
+        auth,
+        stats: stats.clone(),
+    });
+    protocol::register(&engine);
+
+    let redis = Arc::new(RedisStatus::default());
+    let app = api::router(ApiState {
+        engine: engine.clone(),
+        redis: redis.clone(),
+    })
+    .layer(layer);
+
+    let listener = bind(&config).await?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: listen_addr(&config),
+        source,
+    })?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut stop = shutdown_rx.clone();
+    let closing_io = io.clone();
+    let served = tokio::spawn(async move {
+        let graceful = async move {
+            let _ = stop.wait_for(|s| *s).await;
+            // Close every socket so the open WebSockets and polls let the server finish.
+            closing_io.close().await;
+        };
+        let make = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, make)
+            .with_graceful_shutdown(graceful)
+            .await
+        {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    });
+
+    if config.subscribers.redis {
+        tokio::spawn(redis_ingress::run(
+            engine.clone(),
+            config.redis.clone(),
+            redis.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
+
+    let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
+    let (publisher, bus) = bus::spawn(engine, tokio::runtime::Handle::current(), bus_stop_rx)
+        .map_err(StartError::Runtime)?;
+
+    Ok(ServerHandle {
+        local_addr,
+        publisher,
+        stats,
+        redis,
+        io,
+        shutdown,
+        served,
+        bus_stop: Some(bus_stop),
+        bus: Some(bus),
+    })
+}
+
+impl ServerHandle {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The in-process publish API.
+    pub fn publisher(&self) -> Publisher {
+        self.publisher.clone()
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Whether the Redis subscriber is connected.
+    pub fn redis_connected(&self) -> bool {
+        self.redis.connected()
+    }
+
+    /// The Socket.IO server, for embedding code that needs it.
+    pub fn io(&self) -> &SocketIo {
+        &self.io
+    }
+
+    /// Stop accepting, deliver what the in-process queue holds, close every socket, and wait
+    /// until the listener is closed.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.bus_stop.take() {
+            drop(stop);
+        }
+        if let Some(bus) = self.bus.take() {
+            // The bus thread only drains a bounded queue; joining it off the runtime threads
+            // keeps a slow drain from stalling other tasks.
+            let _ = tokio::task::spawn_blocking(move || bus.join()).await;
+        }
+        let _ = self.shutdown.send(true);
+        let _ = (&mut self.served).await;
+    }
+}
+
+fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
+    let sio = &config.socketio;
+    let builder = SocketIo::builder()
+        .req_path(sio.path.clone())
+        .ping_interval(sio.ping_interval)
+        .ping_timeout(sio.ping_timeout)
+        .upgrade_timeout(sio.upgrade_timeout)
+        .max_payload(sio.max_http_buffer_size);
+    match (sio.polling, sio.websocket) {
+        (true, false) => builder.transports([TransportType::Polling]),
+        (false, true) => builder.transports([TransportType::Websocket]),
+        _ => builder,
+    }
+}
+
+fn listen_addr(config: &Config) -> String {
+    let host = config.host.as_deref().unwrap_or("0.0.0.0");
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{}", config.port)
+    } else {
+        format!("{host}:{}", config.port)
+    }
+}
+
+async fn bind(config: &Config) -> Result<TcpListener, StartError> {
+    let addr = listen_addr(config);
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
