@@ -59,8 +59,7 @@ impl Message {
     /// # Errors
     /// The payload is not a JSON object or has no usable `event`.
     pub fn from_redis(channel: &str, payload: &[u8]) -> Result<Self, DecodeError> {
-        // serde would also read `[event, data, socket]` arrays into the struct; only objects count.
-        if payload.trim_ascii_start().first() != Some(&b'{') {
+        if !looks_like_object(payload) {
             return Err(DecodeError::NotJson("expected a JSON object".to_owned()));
         }
         let p: RedisPayload<'_> =
@@ -103,6 +102,11 @@ impl Message {
             socket: socket.filter(|s| !s.is_empty()),
         })
     }
+}
+
+/// serde reads JSON arrays into structs too (`[event, data, socket]`); only objects are payloads.
+pub(crate) fn looks_like_object(json: &[u8]) -> bool {
+    json.trim_ascii_start().first() == Some(&b'{')
 }
 
 /// `null` as owned raw JSON: what a missing `data` becomes (socket.io serializes `undefined` so).

@@ -169,7 +169,8 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
         .ping_interval(sio.ping_interval)
         .ping_timeout(sio.ping_timeout)
         .upgrade_timeout(sio.upgrade_timeout)
-        .max_payload(sio.max_http_buffer_size);
+        .max_payload(sio.max_http_buffer_size)
+        .ws_max_message_size(usize::try_from(sio.max_http_buffer_size).unwrap_or(usize::MAX));
     match (sio.polling, sio.websocket) {
         (true, false) => builder.transports([TransportType::Polling]),
         (false, true) => builder.transports([TransportType::Websocket]),

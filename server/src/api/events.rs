@@ -35,6 +35,9 @@ pub(super) async fn post(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &app_id, &headers, &query)?;
+    if !crate::message::looks_like_object(&body) {
+        return Err(ApiError::InvalidJson("expected a JSON object".to_owned()));
+    }
     let body: EventBody<'_> =
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let message = decode(&body)?;

@@ -1,0 +1,150 @@
+//! The Redis subscriber against a real `redis-server`: prefix handling, bad payloads, `toOthers`,
+//! reconnecting after Redis restarts.
+mod common;
+
+use std::time::Duration;
+
+use common::{RedisServer, TestServer};
+
+async fn server_on(redis: &RedisServer, prefix: &str) -> TestServer {
+    let port = redis.port;
+    let prefix = prefix.to_owned();
+    let s = TestServer::start(move |c| {
+        c.subscribers.redis = true;
+        c.redis.port = port;
+        c.redis.key_prefix = prefix;
+    })
+    .await;
+    wait_connected(&s).await;
+    s
+}
+
+async fn wait_connected(s: &TestServer) {
+    for _ in 0..500 {
+        if s.handle.redis_connected() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("redis subscriber did not connect");
+}
+
+/// Laravel publishes `laravel_database_news`; clients subscribed to `news` receive it with the
+/// prefix stripped. Channels without the prefix are not delivered.
+#[tokio::test]
+async fn prefix_is_stripped() {
+    let redis = RedisServer::start().await;
+    let s = server_on(&redis, "laravel_database_").await;
+    let mut c = s.client_v2().await;
+    c.subscribe("news").await;
+    common::settle().await;
+    assert_eq!(
+        redis.publish("news", r#"{"event":"E","data":0}"#).await,
+        0,
+        "pattern does not match"
+    );
+    assert_eq!(
+        redis
+            .publish(
+                "laravel_database_news",
+                r#"{"event":"App\\Events\\Ping","data":{"x":1},"socket":null}"#
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        c.next_event_raw().await,
+        r#"["App\\Events\\Ping","news",{"x":1}]"#
+    );
+    c.expect_no_event(100).await;
+}
+
+/// Invalid JSON and payloads without `event` are skipped; what follows is still delivered, in order.
+#[tokio::test]
+async fn bad_payloads_are_skipped() {
+    let redis = RedisServer::start().await;
+    let s = server_on(&redis, "").await;
+    let mut c = s.client().await;
+    c.subscribe("news").await;
+    common::settle().await;
+    for bad in [
+        "not json",
+        "[1,2]",
+        r#"{"data":{}}"#,
+        r#"{"event":42}"#,
+        "",
+        r#"{"event":"E","data":"#,
+    ] {
+        redis.publish("news", bad).await;
+    }
+    redis.publish("news", r#"{"event":"E","data":1}"#).await;
+    redis.publish("news", r#"{"event":"E","data":2}"#).await;
+    assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
+    assert_eq!(c.next_event_raw().await, r#"["E","news",2]"#);
+    assert_eq!(s.handle.stats().snapshot().messages_dropped, 6);
+}
+
+/// The `socket` field excludes that socket (Laravel's `toOthers()`).
+#[tokio::test]
+async fn socket_field_excludes_sender() {
+    let redis = RedisServer::start().await;
+    let s = server_on(&redis, "").await;
+    let (mut a, mut b) = (s.client().await, s.client().await);
+    a.subscribe("chat").await;
+    b.subscribe("chat").await;
+    common::settle().await;
+    let payload = format!(
+        r#"{{"event":"M","data":{{"socket":"{0}"}},"socket":"{0}"}}"#,
+        a.sid
+    );
+    redis.publish("chat", &payload).await;
+    assert_eq!(
+        b.next_event_raw().await,
+        format!(r#"["M","chat",{{"socket":"{}"}}]"#, a.sid)
+    );
+    a.expect_no_event(150).await;
+}
+
+/// Redis dies and comes back: the subscriber reconnects and subscribes again by itself.
+#[tokio::test]
+async fn reconnects_after_redis_restart() {
+    let mut redis = RedisServer::start().await;
+    let s = server_on(&redis, "p_").await;
+    let mut c = s.client().await;
+    c.subscribe("news").await;
+    redis.kill();
+    for _ in 0..200 {
+        if !s.handle.redis_connected() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!s.handle.redis_connected());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.restart().await;
+    wait_connected(&s).await;
+    assert_eq!(
+        redis
+            .publish("p_news", r#"{"event":"Back","data":true}"#)
+            .await,
+        1
+    );
+    assert_eq!(c.next_event_raw().await, r#"["Back","news",true]"#);
+}
+
+/// With Redis down from the start the server still serves clients and other ingresses.
+#[tokio::test]
+async fn dead_redis_does_not_stop_the_server() {
+    let port = common::redis_server::free_port();
+    let s = TestServer::start(move |c| {
+        c.subscribers.redis = true;
+        c.redis.port = port;
+    })
+    .await;
+    let mut c = s.client().await;
+    c.subscribe("news").await;
+    common::settle().await;
+    s.publish("news", "E", "1", None);
+    assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
+    assert!(!s.handle.redis_connected());
+}
