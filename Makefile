@@ -1,0 +1,46 @@
+# rust-echo: `make demo` runs the server; `make test` runs every suite. Both install what is
+# missing first (scripts/setup.sh).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+BIN := target/debug/rust-echo
+
+.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt
+
+help:
+	@echo "make demo       build and run rust-echo on 127.0.0.1:6001 (examples/laravel-echo-server.json)"
+	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
+	@echo "make test-rust | test-php | test-e2e | lint"
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(CARGO) build --workspace --all-targets
+
+demo: build
+	$(BIN) start --config examples/laravel-echo-server.json
+
+test: build lint test-rust test-php test-e2e
+	@echo "all suites passed"
+
+lint: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Rust unit tests and the integration tests in rust-tests/ (each test starts its own
+# redis-server on a free port and its own auth endpoint).
+test-rust: build
+	$(CARGO) test --workspace
+
+# The PHP package and extension suites land in php-tests/.
+test-php: build
+	@if [ -f php-tests/phpunit.xml ]; then phpunit -c php-tests/phpunit.xml; else echo "test-php: no PHP suite in this tree"; fi
+
+# laravel-echo + socket.io-client 2.x and 4.x against the built binary; the suite starts its own
+# redis-server and auth endpoint.
+test-e2e: build
+	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
+
+fmt:
+	$(CARGO) fmt --all

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what rust-echo's build, tests and demo need on a Debian machine, only what is missing.
+# Safe to run again: it checks before it installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  redis-server                      # Redis for the subscriber tests and the Redis demo
+  php-cli php-dev php-redis php-mbstring php-xml phpunit php-codesniffer
+  php-laravel-framework php8.2-fpm libfcgi-bin libphp8.2-embed
+  libclang-dev clang                # bindgen for the PHP extension
+)
+# Node (laravel-echo and socket.io-client for the e2e suite) may come from elsewhere than Debian.
+command -v node >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES+=(npm)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian package starts a system redis on 6379 where a service manager runs; the project
+# starts its own servers on free ports and never relies on that one.
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo (Rust) is required: https://rustup.rs" >&2
+  exit 1
+fi
+
+# Node modules for the e2e suite, reinstalled when the lock file changes.
+stamp=e2e/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ e2e/package-lock.json -nt "$stamp" ]; then
+  echo "setup: npm ci (e2e)"
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
