@@ -5,12 +5,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug/rust-echo
 
-.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt
+.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt fuzz
 
 help:
 	@echo "make demo       build and run rust-echo on 127.0.0.1:6001 (examples/laravel-echo-server.json)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
-	@echo "make test-rust | test-php | test-e2e | lint"
+	@echo "make test-rust | test-php | test-e2e | lint | fuzz"
 
 setup:
 	@scripts/setup.sh
@@ -41,6 +41,14 @@ test-php: build
 # redis-server and auth endpoint.
 test-e2e: build
 	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
+
+# Coverage-guided fuzzing of client-event and Redis-message decoding (FUZZ_SECONDS per target).
+# cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in redis_message client_event; do \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 fmt:
 	$(CARGO) fmt --all

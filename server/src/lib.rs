@@ -9,6 +9,7 @@
 //! - [`presence`]: presence members, de-duplicated by `user_id`;
 //! - [`channel`]: which names are public, private and presence, and which events are whispers;
 //! - [`message`]: the one message type every ingress produces;
+//! - [`payload`]: decoding of what clients send (`subscribe`, `client event`);
 //! - `engine`: state shared by all parts and the one delivery function;
 //! - [`ingress`]: the in-process bus and the Redis subscriber;
 //! - [`api`]: the HTTP API (status, channels, users, events);
@@ -24,6 +25,7 @@ mod engine;
 pub mod error;
 pub mod ingress;
 pub mod message;
+pub mod payload;
 pub mod presence;
 mod protocol;
 pub mod server;

@@ -1,5 +1,6 @@
 //! The `rust-echo` binary as an operator runs it: config discovery, errors that name the key and
 //! the file, the start-up banner, SIGTERM.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -14,7 +15,11 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 }
 
 fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -28,7 +33,10 @@ fn missing_config_file() {
     let dir = temp_dir("missing");
     let (code, _, err) = run(&["start"], &dir);
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "Error: the config file could not be found: laravel-echo-server.json");
+    assert_eq!(
+        err.trim(),
+        "Error: the config file could not be found: laravel-echo-server.json"
+    );
 }
 
 /// Broken JSON and invalid values: exit 1, the file and the key named.
@@ -38,12 +46,18 @@ fn invalid_config_values() {
     std::fs::write(dir.join("bad.json"), "{\"port\": ").unwrap();
     let (code, _, err) = run(&["start", "--config", "bad.json"], &dir);
     assert_eq!(code, 1);
-    assert!(err.starts_with("Error: the config file bad.json is not valid JSON: EOF"), "{err}");
+    assert!(
+        err.starts_with("Error: the config file bad.json is not valid JSON: EOF"),
+        "{err}"
+    );
 
     std::fs::write(dir.join("typed.json"), r#"{"authHost": 5}"#).unwrap();
     let (code, _, err) = run(&["start", "--config", "typed.json"], &dir);
     assert_eq!(code, 1);
-    assert_eq!(err.trim(), "Error: invalid value for `authHost` in typed.json: expected a URL or an array of URLs");
+    assert_eq!(
+        err.trim(),
+        "Error: invalid value for `authHost` in typed.json: expected a URL or an array of URLs"
+    );
 }
 
 /// `--dir` locates the file; the banner names the address; unknown keys warn; SIGTERM exits 0.
@@ -74,9 +88,16 @@ fn start_banner_warnings_and_sigterm() {
         }
     }
     assert_eq!(banner[1], "Starting server in DEV mode...");
-    assert!(banner[2].starts_with("✔  Running at http://127.0.0.1 on port "), "{banner:?}");
+    assert!(
+        banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
+        "{banner:?}"
+    );
     assert_eq!(banner[3], "✔  Listening for http events...");
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert_eq!(exit.code(), Some(0));
@@ -90,7 +111,13 @@ fn start_banner_warnings_and_sigterm() {
 fn version_and_help() {
     let dir = temp_dir("version");
     let (code, out, _) = run(&["--version"], &dir);
-    assert_eq!((code, out.trim()), (0, format!("rust-echo {}", env!("CARGO_PKG_VERSION")).as_str()));
+    assert_eq!(
+        (code, out.trim()),
+        (
+            0,
+            format!("rust-echo {}", env!("CARGO_PKG_VERSION")).as_str()
+        )
+    );
     let (code, out, _) = run(&["--help"], &dir);
     assert_eq!(code, 0);
     assert!(out.contains("start"));

@@ -8,6 +8,7 @@ use super::connection::Connection;
 use crate::auth::Outcome;
 use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log, drive};
+use crate::payload;
 use crate::presence::Member;
 
 pub(crate) const SUBSCRIPTION_ERROR: &str = "subscription_error";
@@ -103,19 +104,12 @@ pub(super) fn on_unsubscribe(engine: &Engine, conn: &Connection, socket: &Socket
 
 /// The `channel` of a subscribe/unsubscribe payload, if it is a usable name.
 fn channel_of<'a>(engine: &Engine, socket: &SocketRef, data: &'a Value) -> Option<&'a str> {
-    let channel = data
-        .get("channel")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty());
-    let Some(channel) = channel else {
-        tracing::debug!(socket = %socket.id, "payload without a channel name ignored");
-        return None;
-    };
-    if channel.len() > engine.config.limits.max_channel_name_length {
-        tracing::warn!(socket = %socket.id, len = channel.len(), "channel name too long; ignored");
-        return None;
-    }
-    Some(channel)
+    let max = engine.config.limits.max_channel_name_length;
+    payload::subscription_channel(data, max)
+        .inspect_err(
+            |e| tracing::debug!(socket = %socket.id, reason = %e, "subscription payload ignored"),
+        )
+        .ok()
 }
 
 fn join(engine: &Engine, socket: &SocketRef, channel: &str) {
