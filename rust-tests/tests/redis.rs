@@ -148,3 +148,39 @@ async fn dead_redis_does_not_stop_the_server() {
     assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
     assert!(!s.handle.redis_connected());
 }
+
+/// `password` and `db` from `databaseConfig.redis` are used for the subscriber's connection.
+#[tokio::test]
+async fn password_protected_redis() {
+    let redis = RedisServer::start_with_password(Some("s3cret")).await;
+    let port = redis.port;
+    let s = TestServer::start(move |c| {
+        c.subscribers.redis = true;
+        c.redis.port = port;
+        c.redis.password = Some("s3cret".to_owned());
+        c.redis.db = 3;
+    })
+    .await;
+    wait_connected(&s).await;
+    let mut c = s.client().await;
+    c.subscribe("news").await;
+    common::settle().await;
+    assert_eq!(redis.publish("news", r#"{"event":"E","data":1}"#).await, 1);
+    assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
+}
+
+/// A wrong password keeps the subscriber disconnected without stopping the server.
+#[tokio::test]
+async fn wrong_redis_password() {
+    let redis = RedisServer::start_with_password(Some("right")).await;
+    let port = redis.port;
+    let s = TestServer::start(move |c| {
+        c.subscribers.redis = true;
+        c.redis.port = port;
+        c.redis.password = Some("wrong".to_owned());
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!s.handle.redis_connected());
+    assert_eq!(s.get("/").await.0, 200);
+}

@@ -6,40 +6,58 @@ use std::time::Duration;
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
+    /// `requirepass`, when the server was started with one.
+    pub password: Option<String>,
 }
 
 impl RedisServer {
     pub async fn start() -> Self {
+        Self::start_with_password(None).await
+    }
+
+    pub async fn start_with_password(password: Option<&str>) -> Self {
         let port = free_port();
-        let mut server = RedisServer { child: None, port };
+        let password = password.map(str::to_owned);
+        let mut server = RedisServer {
+            child: None,
+            port,
+            password,
+        };
         server.spawn().await;
         server
     }
 
     async fn spawn(&mut self) {
+        let port = self.port.to_string();
+        let mut args = vec![
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
+        if let Some(p) = &self.password {
+            args.extend(["--requirepass", p]);
+        }
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server is installed (make test installs it)");
         self.child = Some(child);
+        let mut last = None;
         for _ in 0..200 {
-            if self.connection().await.is_ok() {
-                return;
+            match self.connection().await {
+                Ok(_) => return,
+                Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("redis-server did not start on port {}", self.port);
+        panic!("redis-server did not start on port {}: {last:?}", self.port);
     }
 
     /// Kill the server (SIGKILL), as a crash would.
@@ -57,7 +75,12 @@ impl RedisServer {
     }
 
     async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
+        let auth = self
+            .password
+            .as_deref()
+            .map(|p| format!(":{p}@"))
+            .unwrap_or_default();
+        let client = redis::Client::open(format!("redis://{auth}127.0.0.1:{}/", self.port))?;
         client.get_multiplexed_async_connection().await
     }
 
