@@ -57,7 +57,10 @@ impl Engine {
                 Some(s) => s.to(channel.clone()),
                 None => self.io.to(channel.clone()),
             };
-            drive(to.emit(&msg.event, &(channel, &msg.data)));
+            if let Err(e) = now(to.emit(&msg.event, &(channel, &msg.data))) {
+                self.stats.dropped();
+                tracing::warn!(channel = %channel, error = %e, "broadcast not queued for every socket (a client is not reading)");
+            }
             self.stats.delivered(1);
         }
     }
@@ -65,11 +68,17 @@ impl Engine {
 
 /// Run an emit future. With the in-memory adapter it completes on its first poll, so no runtime
 /// is needed and the bus thread can deliver without a round trip through the scheduler.
-pub(crate) fn drive<E: std::fmt::Display>(fut: impl Future<Output = Result<(), E>>) {
+fn now<E: std::fmt::Display>(fut: impl Future<Output = Result<(), E>>) -> Result<(), String> {
     match fut.now_or_never() {
-        Some(Ok(())) => {}
-        // Only sockets that closed meanwhile fail; they are gone either way.
-        Some(Err(e)) => tracing::trace!(error = %e, "emit to a closing socket"),
-        None => tracing::error!("emit did not complete synchronously; message dropped"),
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("emit did not complete synchronously".to_owned()),
+    }
+}
+
+/// Run an emit whose failure only concerns sockets that are closing (protocol replies).
+pub(crate) fn drive<E: std::fmt::Display>(fut: impl Future<Output = Result<(), E>>) {
+    if let Err(e) = now(fut) {
+        tracing::debug!(error = %e, "emit not queued for every socket");
     }
 }

@@ -63,6 +63,9 @@ pub enum StartError {
     /// The async runtime or the server thread could not be created.
     #[error("could not start the server runtime: {0}")]
     Runtime(std::io::Error),
+    /// The shared-memory ring could not be created (set `shm.enabled` to false to run without).
+    #[error("could not create the shared-memory ring: {0}")]
+    Ring(#[from] crate::shm::RingError),
     /// The HTTP client used for channel authorization could not be built.
     #[error("could not build the auth HTTP client: {0}")]
     AuthClient(String),

@@ -12,6 +12,7 @@
 //! - [`payload`]: decoding of what clients send (`subscribe`, `client event`);
 //! - `engine`: state shared by all parts and the one delivery function;
 //! - [`ingress`]: the in-process bus and the Redis subscriber;
+//! - [`shm`]: the shared-memory ring PHP processes on this host publish through;
 //! - [`api`]: the HTTP API (status, channels, users, events);
 //! - [`stats`](mod@stats): counters;
 //! - [`cli`]: the `rust-echo` command line.
@@ -29,6 +30,7 @@ pub mod payload;
 pub mod presence;
 mod protocol;
 pub mod server;
+pub mod shm;
 pub mod stats;
 
 pub use config::Config;

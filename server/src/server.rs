@@ -17,8 +17,10 @@ use crate::engine::Engine;
 use crate::error::{ConfigError, StartError};
 use crate::ingress::bus::{self, Publisher};
 use crate::ingress::redis::{self as redis_ingress, RedisStatus};
+use crate::ingress::shm::RingThread;
 use crate::presence::Presence;
 use crate::protocol;
+use crate::shm::{Consumer, RingInfo};
 use crate::stats::Stats;
 
 /// A running server. Dropping the handle does not stop it; call [`ServerHandle::shutdown`].
@@ -33,6 +35,7 @@ pub struct ServerHandle {
     served: tokio::task::JoinHandle<()>,
     bus_stop: Option<crossbeam_channel::Sender<()>>,
     bus: Option<JoinHandle<()>>,
+    ring: Option<RingThread>,
 }
 
 /// Start a server on the current tokio runtime.
@@ -76,6 +79,18 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         source,
     })?;
 
+    let ring = if config.shm.enabled {
+        let consumer = Consumer::create(
+            &config.shm.name_for(local_addr.port()),
+            config.shm.size,
+            config.shm.mode,
+        )?;
+        let handle = tokio::runtime::Handle::current();
+        Some(RingThread::spawn(engine.clone(), consumer, handle).map_err(StartError::Runtime)?)
+    } else {
+        None
+    };
+
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut stop = shutdown_rx.clone();
     let closing_io = io.clone();
@@ -117,6 +132,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         served,
         bus_stop: Some(bus_stop),
         bus: Some(bus),
+        ring,
     })
 }
 
@@ -141,14 +157,22 @@ impl ServerHandle {
         self.redis.connected()
     }
 
+    /// The shared-memory ring's figures, when the ring is on.
+    pub fn ring_info(&self) -> Option<RingInfo> {
+        self.ring.as_ref().map(RingThread::info)
+    }
+
     /// The Socket.IO server, for embedding code that needs it.
     pub fn io(&self) -> &SocketIo {
         &self.io
     }
 
-    /// Stop accepting, deliver what the in-process queue holds, close every socket, and wait
-    /// until the listener is closed.
+    /// Stop accepting, deliver what the in-process queue and the ring hold, close every socket,
+    /// and wait until the listener is closed. The ring file is removed.
     pub async fn shutdown(mut self) {
+        if let Some(mut ring) = self.ring.take() {
+            let _ = tokio::task::spawn_blocking(move || ring.stop()).await;
+        }
         if let Some(stop) = self.bus_stop.take() {
             drop(stop);
         }
@@ -170,6 +194,7 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
         .ping_timeout(sio.ping_timeout)
         .upgrade_timeout(sio.upgrade_timeout)
         .max_payload(sio.max_http_buffer_size)
+        .max_buffer_size(config.limits.max_buffered_packets)
         .ws_max_message_size(usize::try_from(sio.max_http_buffer_size).unwrap_or(usize::MAX));
     match (sio.polling, sio.websocket) {
         (true, false) => builder.transports([TransportType::Polling]),

@@ -47,6 +47,30 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// Bounds on what one client may make the server hold.
     pub limits: Limits,
+    /// The shared-memory ring PHP processes on this host publish through (`shm`).
+    pub shm: ShmConfig,
+}
+
+/// The shared-memory ring (`shm` object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShmConfig {
+    /// Create the ring (`shm.enabled`).
+    pub enabled: bool,
+    /// Ring name in `/dev/shm`; `None` derives it from the port (`rust-echo-<port>`).
+    pub name: Option<String>,
+    /// Data bytes, rounded up to a power of two (`shm.size`).
+    pub size: u64,
+    /// File mode, e.g. `0o660` so web workers of the same group can publish (`shm.mode`).
+    pub mode: u32,
+}
+
+impl ShmConfig {
+    /// The ring name for a server listening on `port`.
+    pub fn name_for(&self, port: u16) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| crate::shm::default_name(port))
+    }
 }
 
 /// One HTTP API client (`clients[]`).
@@ -134,6 +158,9 @@ pub struct Limits {
     pub max_channels_per_socket: usize,
     /// Longest accepted channel name in bytes (`maxChannelNameLength`).
     pub max_channel_name_length: usize,
+    /// Packets queued per connection before further ones are dropped for it
+    /// (`maxBufferedPackets`). Queued broadcasts share one encoded buffer, so this costs little.
+    pub max_buffered_packets: usize,
 }
 
 impl Default for Config {
@@ -174,6 +201,13 @@ impl Default for Config {
             limits: Limits {
                 max_channels_per_socket: 1_000,
                 max_channel_name_length: 1_000,
+                max_buffered_packets: 4_096,
+            },
+            shm: ShmConfig {
+                enabled: true,
+                name: None,
+                size: 16 * 1024 * 1024,
+                mode: 0o600,
             },
         }
     }

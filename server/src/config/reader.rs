@@ -31,6 +31,8 @@ const KNOWN_KEYS: &[&str] = &[
     "headers",
     "maxChannelsPerSocket",
     "maxChannelNameLength",
+    "maxBufferedPackets",
+    "shm",
 ];
 
 /// Keys of laravel-echo-server ≤ 1.1 that it ignored too.
@@ -159,7 +161,51 @@ impl<'a> Reader<'a> {
         if let Some(n) = self.uint(root, "maxChannelNameLength", "maxChannelNameLength")? {
             c.limits.max_channel_name_length = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        if let Some(n) = self.uint(root, "maxBufferedPackets", "maxBufferedPackets")? {
+            if n == 0 {
+                return Err(self.invalid("maxBufferedPackets", "expected at least 1"));
+            }
+            c.limits.max_buffered_packets = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(shm) = self.object(root, "shm", "shm")? {
+            self.shm(shm, &mut c)?;
+        }
         Ok(c)
+    }
+
+    fn shm(&self, shm: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {
+        if let Some(v) = self.boolish(shm, "enabled", "shm.enabled")? {
+            c.shm.enabled = v;
+        }
+        if let Some(name) = self
+            .string(shm, "name", "shm.name")?
+            .filter(|n| !n.is_empty())
+        {
+            crate::shm::Producer::new(&name)
+                .map_err(|_| self.invalid("shm.name", "use letters, digits, '.', '_' and '-'"))?;
+            c.shm.name = Some(name);
+        }
+        if let Some(size) = self.uint(shm, "size", "shm.size")? {
+            if !(crate::shm::MIN_CAPACITY..=1 << 32).contains(&size) {
+                return Err(self.invalid("shm.size", "expected 65536 to 4294967296 bytes"));
+            }
+            c.shm.size = size;
+        }
+        match non_null(shm.get("mode")) {
+            None => {}
+            Some(Value::String(s)) => {
+                c.shm.mode = u32::from_str_radix(s.trim_start_matches("0o"), 8)
+                    .ok()
+                    .filter(|m| *m <= 0o777)
+                    .ok_or_else(|| {
+                        self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
+                    })?;
+            }
+            Some(_) => {
+                return Err(self.invalid("shm.mode", "expected an octal file mode such as \"0660\""));
+            }
+        }
+        Ok(())
     }
 
     fn auth_hosts(&self, v: &Value) -> Result<Vec<String>, ConfigError> {

@@ -3,7 +3,9 @@
 //!
 //! - [`bus`]: the in-process publish API (a bounded crossbeam channel drained by one thread);
 //! - [`redis`]: `PSUBSCRIBE <keyPrefix>*` in laravel-echo-server's format, reconnecting by itself;
+//! - [`shm`](self::shm): the shared-memory ring of this host's PHP processes;
 //! - the HTTP API's `POST /apps/:appId/events` lives with the other routes in [`crate::api`].
 
 pub mod bus;
 pub mod redis;
+pub(crate) mod shm;

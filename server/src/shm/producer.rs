@@ -1,0 +1,183 @@
+//! The publishing side: attach to a ring by name on first use, append records without blocking,
+//! notice a dead or replaced server and re-attach by name.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+use memmap2::MmapMut;
+
+use super::codec::Record;
+use super::layout::{self, COMMITTED, HEADER_SIZE, Mapped, RECORD_OVERHEAD, RESERVED, STATE_OPEN};
+use super::{RingError, futex, now_ms, path_of};
+
+/// A server whose heartbeat is older than this is treated as gone.
+pub const HEARTBEAT_TIMEOUT_MS: u64 = 2_000;
+
+/// Appends to one named ring. Not shared between threads; cheap to keep per process.
+pub struct Producer {
+    name: String,
+    path: PathBuf,
+    ring: Option<Attached>,
+}
+
+struct Attached {
+    map: Mapped,
+    ino: u64,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("name", &self.name)
+            .field("attached", &self.ring.is_some())
+            .finish()
+    }
+}
+
+impl Producer {
+    /// A producer for the ring called `name`; it attaches on the first publish.
+    ///
+    /// # Errors
+    /// The name is not a valid ring name.
+    pub fn new(name: &str) -> Result<Self, RingError> {
+        Ok(Producer {
+            name: name.to_owned(),
+            path: path_of(name)?,
+            ring: None,
+        })
+    }
+
+    /// The ring's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether a live server is behind the ring right now (attaching if needed).
+    pub fn reachable(&mut self) -> bool {
+        self.live_ring().is_ok()
+    }
+
+    /// Append one record. Never blocks: a full ring, a gone server or a missing ring is an error
+    /// the caller can act on.
+    ///
+    /// # Errors
+    /// See [`RingError`]; nothing is written on error.
+    pub fn publish(&mut self, record: &Record<'_>) -> Result<(), RingError> {
+        let len = record.encoded_len().ok_or(RingError::TooLarge {
+            size: usize::MAX,
+            limit: 0,
+        })?;
+        let ring = self.live_ring()?;
+        let map = &ring.map;
+        let size = layout::record_size(len);
+        let limit = usize::try_from(map.capacity / 4).unwrap_or(usize::MAX);
+        if size > limit {
+            return Err(RingError::TooLarge { size, limit });
+        }
+        let size64 = size as u64;
+        let len32 = u32::try_from(len).unwrap_or(u32::MAX);
+
+        // Reserve: one CAS on the tail, retried only when another producer won the race.
+        let tail = map.tail();
+        let mut pos = tail.load(Relaxed);
+        loop {
+            let head = map.head().load(Acquire);
+            if pos + size64 - head > map.capacity {
+                map.full_rejections().fetch_add(1, Relaxed);
+                return Err(RingError::Full);
+            }
+            match tail.compare_exchange_weak(pos, pos + size64, SeqCst, Relaxed) {
+                Ok(_) => break,
+                Err(current) => pos = current,
+            }
+        }
+        // Announce the length at once, so a consumer can skip this record if we die now.
+        let header = map.record_header(pos);
+        header.store(map.header_word(pos, RESERVED, len32), Release);
+
+        let mut crc = crc32fast::Hasher::new();
+        let mut at = pos + RECORD_OVERHEAD as u64;
+        record.write(|bytes| {
+            crc.update(bytes);
+            map.write_at(at, bytes);
+            at += bytes.len() as u64;
+        });
+        let mut crc_word = [0u8; 8];
+        crc_word[..4].copy_from_slice(&crc.finalize().to_le_bytes());
+        map.write_at(pos + 8, &crc_word);
+
+        header.store(map.header_word(pos, COMMITTED | RESERVED, len32), SeqCst);
+        map.written().fetch_add(1, Relaxed);
+        if map.waiting().load(SeqCst) != 0 {
+            futex::wake(map.waiting());
+        }
+        Ok(())
+    }
+
+    /// The attached ring if its server is alive; otherwise re-attach by name once.
+    fn live_ring(&mut self) -> Result<&Attached, RingError> {
+        let alive = |a: &Attached| {
+            a.map.state().load(Acquire) == STATE_OPEN
+                && now_ms().saturating_sub(a.map.heartbeat().load(Acquire)) <= HEARTBEAT_TIMEOUT_MS
+        };
+        if self.ring.as_ref().is_some_and(alive) {
+            return self
+                .ring
+                .as_ref()
+                .ok_or_else(|| RingError::NotFound(self.name.clone()));
+        }
+        let fresh = self.attach()?;
+        let replaced = self.ring.as_ref().is_none_or(|old| old.ino != fresh.ino);
+        if replaced {
+            self.ring = Some(fresh);
+        }
+        match &self.ring {
+            Some(r) if alive(r) => Ok(r),
+            _ => Err(RingError::ServerGone(self.name.clone())),
+        }
+    }
+
+    fn attach(&self) -> Result<Attached, RingError> {
+        let io = |source| RingError::Io {
+            name: self.name.clone(),
+            source,
+        };
+        let file = match OpenOptions::new().read(true).write(true).open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(RingError::NotFound(self.name.clone()));
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let meta = file.metadata().map_err(io)?;
+        let corrupt = || RingError::Corrupt(self.name.clone());
+        if meta.len() < HEADER_SIZE as u64 {
+            return Err(corrupt());
+        }
+        // SAFETY: the file is a ring in /dev/shm that other processes modify concurrently;
+        // every shared word is accessed atomically and record bytes only under the ring's
+        // reservation protocol, so concurrent modification is expected, not undefined.
+        let map = unsafe { MmapMut::map_mut(&file) }.map_err(io)?;
+        let capacity = meta.len() - HEADER_SIZE as u64;
+        if &map[..8] != layout::MAGIC.as_slice() || !capacity.is_power_of_two() {
+            return Err(corrupt());
+        }
+        let mapped = Mapped::new(map, capacity);
+        if mapped.version() != layout::VERSION {
+            return Err(RingError::Version {
+                name: self.name.clone(),
+                found: mapped.version(),
+                expected: layout::VERSION,
+            });
+        }
+        if mapped.header_size() as usize != HEADER_SIZE {
+            return Err(corrupt());
+        }
+        Ok(Attached {
+            map: mapped,
+            ino: meta.ino(),
+        })
+    }
+}
