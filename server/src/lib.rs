@@ -37,7 +37,7 @@ pub use config::Config;
 pub use error::{ConfigError, PublishError, StartError};
 pub use ingress::bus::Publisher;
 pub use message::Message;
-pub use server::{ServerHandle, start};
+pub use server::{Monitor, ServerHandle, start};
 
 /// This build's version, as `rust-echo --version` prints it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

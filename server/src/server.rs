@@ -162,6 +162,17 @@ impl ServerHandle {
         self.ring.as_ref().map(RingThread::info)
     }
 
+    /// A read-only view for other threads (stats, ring, connections).
+    pub fn monitor(&self) -> Monitor {
+        Monitor {
+            local_addr: self.local_addr,
+            stats: self.stats.clone(),
+            redis: self.redis.clone(),
+            ring: self.ring.as_ref().map(RingThread::info_handle),
+            io: self.io.clone(),
+        }
+    }
+
     /// The Socket.IO server, for embedding code that needs it.
     pub fn io(&self) -> &SocketIo {
         &self.io
@@ -183,6 +194,51 @@ impl ServerHandle {
         }
         let _ = self.shutdown.send(true);
         let _ = (&mut self.served).await;
+    }
+}
+
+/// Read-only view of a running server; cheap to clone, usable from any thread.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    local_addr: SocketAddr,
+    stats: Arc<Stats>,
+    redis: Arc<RedisStatus>,
+    ring: Option<Arc<std::sync::Mutex<RingInfo>>>,
+    io: SocketIo,
+}
+
+impl Monitor {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Whether the Redis subscriber is connected.
+    pub fn redis_connected(&self) -> bool {
+        self.redis.connected()
+    }
+
+    /// The ring's figures, when the ring is on.
+    pub fn ring_info(&self) -> Option<RingInfo> {
+        self.ring.as_ref().map(|r| {
+            r.lock()
+                .map_or_else(|e| e.into_inner().clone(), |i| i.clone())
+        })
+    }
+
+    /// Channels with at least one subscriber.
+    pub fn channel_count(&self) -> usize {
+        use futures_util::FutureExt;
+        self.io
+            .rooms()
+            .now_or_never()
+            .and_then(Result::ok)
+            .map_or(0, |rooms| rooms.len())
     }
 }
 

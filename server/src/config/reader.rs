@@ -202,7 +202,9 @@ impl<'a> Reader<'a> {
                     })?;
             }
             Some(_) => {
-                return Err(self.invalid("shm.mode", "expected an octal file mode such as \"0660\""));
+                return Err(
+                    self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
+                );
             }
         }
         Ok(())

@@ -60,6 +60,10 @@ impl RingThread {
         })
     }
 
+    pub(crate) fn info_handle(&self) -> Arc<Mutex<RingInfo>> {
+        self.info.clone()
+    }
+
     pub(crate) fn info(&self) -> RingInfo {
         self.info
             .lock()
