@@ -4,6 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 BIN := target/debug/rust-echo
+EXT := target/debug/librust_echo.so
 
 .PHONY: help setup build demo test test-rust test-php test-e2e lint fmt fuzz
 
@@ -27,15 +28,18 @@ test: build lint test-rust test-php test-e2e
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	phpcs --standard=PSR12 -q php-tests
 
 # Rust unit tests and the integration tests in rust-tests/ (each test starts its own
 # redis-server on a free port and its own auth endpoint).
 test-rust: build
 	$(CARGO) test --workspace
 
-# The PHP package and extension suites land in php-tests/.
+# PHPUnit with the built extension loaded: its API, in-process and shared-memory delivery to a
+# real laravel-echo client, forked producers, php -S and php-fpm workers, faults.
 test-php: build
-	@if [ -f php-tests/phpunit.xml ]; then phpunit -c php-tests/phpunit.xml; else echo "test-php: no PHP suite in this tree"; fi
+	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
+	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/phpunit.xml
 
 # laravel-echo + socket.io-client 2.x and 4.x against the built binary; the suite starts its own
 # redis-server and auth endpoint.

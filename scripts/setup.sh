@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   redis-server                      # Redis for the subscriber tests and the Redis demo
-  php-cli php-dev php-redis php-mbstring php-xml phpunit php-codesniffer
+  php-cli php-dev php-redis php-mbstring php-xml php-curl phpunit php-codesniffer
   php-laravel-framework php8.2-fpm libfcgi-bin libphp8.2-embed
   libclang-dev clang                # bindgen for the PHP extension
 )

@@ -23,10 +23,9 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 pub struct State {
     /// The server this process hosts, if any.
     pub hosted: Option<Hosted>,
-    /// The ring producer, attached on first use.
+    /// The ring producer, attached on first use; the name comes from INI `rust_echo.ring` or
+    /// env `RUST_ECHO_RING` and is looked up again when the ring cannot be reached.
     pub producer: Option<Producer>,
-    /// The ring name, read once per process (INI `rust_echo.ring`, env `RUST_ECHO_RING`).
-    pub ring_name: Option<String>,
 }
 
 extern "C" fn in_child() {
@@ -57,7 +56,6 @@ pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
             std::mem::forget(parent);
         }
         state.producer = None;
-        state.ring_name = None;
     }
     f(state)
 }

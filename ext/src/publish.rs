@@ -2,6 +2,9 @@
 //! (in-process queue), else one on this host (shared-memory ring) — or report that none is
 //! reachable so the caller can fall back to Redis.
 
+use std::ffi::{CStr, c_char, c_int};
+use std::sync::OnceLock;
+
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use rust_echo_server::Message;
@@ -80,26 +83,19 @@ fn deliver(
             .is_ok()
             .then_some("memory"));
     }
-    let producer = match &mut state.producer {
-        Some(p) => p,
-        slot @ None => {
-            let name = state.ring_name.get_or_insert_with(ring_name).clone();
-            let producer = Producer::new(&name).map_err(|e| {
-                ExtError::Config(format!("invalid value for `rust_echo.ring`: {e}"))
-            })?;
-            slot.insert(producer)
-        }
-    };
     let record = Record {
         channels,
         event,
         data,
         socket,
     };
-    match producer.publish(&record) {
+    match publish_shm(state, &record) {
         Ok(()) => Ok(Some("shm")),
         Err(RingError::TooLarge { size, limit }) => Err(ExtError::Publish(format!(
             "the event is {size} bytes, more than the shared-memory ring takes ({limit} bytes)"
+        ))),
+        Err(RingError::InvalidName(name)) => Err(ExtError::Config(format!(
+            "invalid value for `rust_echo.ring`: {name:?} (use letters, digits, '.', '_' and '-')"
         ))),
         Err(e) => {
             tracing::debug!(error = %e, "shared-memory ring not reachable");
@@ -108,18 +104,61 @@ fn deliver(
     }
 }
 
-/// INI `rust_echo.ring`, else `RUST_ECHO_RING`, else the default server's ring.
-fn ring_name() -> String {
-    let ini = ext_php_rs::zend::ExecutorGlobals::get()
-        .ini_values()
-        .get("rust_echo.ring")
-        .cloned()
-        .flatten()
-        .filter(|v| !v.is_empty());
-    ini.or_else(|| {
+/// Publish over the ring named by the current settings, attaching (again) when the name changed.
+fn publish_shm(state: &mut State, record: &Record<'_>) -> Result<(), RingError> {
+    with_ring_name(|wanted| {
+        let producer = match &mut state.producer {
+            Some(p) if p.name() == wanted => p,
+            slot => slot.insert(Producer::new(wanted)?),
+        };
+        producer.publish(record)
+    })
+}
+
+unsafe extern "C" {
+    /// `ZEND_API char *zend_ini_string_ex(const char *name, size_t name_length, int orig, bool *exists)`.
+    fn zend_ini_string_ex(
+        name: *const c_char,
+        name_length: usize,
+        orig: c_int,
+        exists: *mut bool,
+    ) -> *mut c_char;
+}
+
+const INI_RING: &CStr = c"rust_echo.ring";
+
+/// Run `f` with the ring name: INI `rust_echo.ring` (as changed by `ini_set()`), else
+/// `RUST_ECHO_RING`, else the default server's ring. One hash lookup, no allocation.
+fn with_ring_name<R>(f: impl FnOnce(&str) -> R) -> R {
+    let mut exists = false;
+    // SAFETY: called on the PHP thread with a NUL-terminated name of the given length.
+    let value = unsafe {
+        zend_ini_string_ex(
+            INI_RING.as_ptr(),
+            INI_RING.count_bytes(),
+            0,
+            &raw mut exists,
+        )
+    };
+    if !value.is_null() {
+        // SAFETY: INI values are NUL-terminated strings owned by the engine; nothing changes the
+        // INI entry while `f` runs on this thread, so the borrow stays valid.
+        let value = unsafe { CStr::from_ptr(value) };
+        if let Ok(name) = value.to_str()
+            && !name.is_empty()
+        {
+            return f(name);
+        }
+    }
+    f(env_ring_name())
+}
+
+fn env_ring_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
         std::env::var("RUST_ECHO_RING")
             .ok()
             .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_RING.to_owned())
     })
-    .unwrap_or_else(|| DEFAULT_RING.to_owned())
 }

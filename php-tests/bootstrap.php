@@ -1,0 +1,20 @@
+<?php
+
+// PHPUnit bootstrap: the test namespace and, when installed, Debian's Laravel framework.
+
+declare(strict_types=1);
+
+spl_autoload_register(static function (string $class): void {
+    $prefixes = [
+        'RustEcho\\Tests\\' => __DIR__ . '/',
+        'RustEcho\\Laravel\\' => dirname(__DIR__) . '/src/',
+    ];
+    foreach ($prefixes as $prefix => $dir) {
+        if (str_starts_with($class, $prefix)) {
+            $file = $dir . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+            if (is_file($file)) {
+                require $file;
+            }
+        }
+    }
+});
