@@ -6,12 +6,12 @@ CARGO ?= cargo
 BIN := target/debug/rust-echo
 EXT := target/debug/librust_echo.so
 
-.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt fuzz
+.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt fuzz bench-php
 
 help:
 	@echo "make demo       build and run rust-echo on 127.0.0.1:6001 (examples/laravel-echo-server.json)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
-	@echo "make test-rust | test-php | test-e2e | lint | fuzz"
+	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
 
 setup:
 	@scripts/setup.sh
@@ -45,6 +45,11 @@ test-php: build
 # redis-server and auth endpoint.
 test-e2e: build
 	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
+
+# µs per publish from PHP: in-process and shared memory against phpredis PUBLISH (release build).
+bench-php: setup
+	$(CARGO) build --release -p rust-echo-server -p rust_echo
+	php -d extension=$(CURDIR)/target/release/librust_echo.so bench/php/publish_cost.php
 
 # Coverage-guided fuzzing of client-event and Redis-message decoding (FUZZ_SECONDS per target).
 # cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.

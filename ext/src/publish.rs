@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
-use rust_echo_server::Message;
+use rust_echo_server::PublishError;
 use rust_echo_server::shm::{Producer, Record, RingError};
 use serde_json::value::RawValue;
 
@@ -26,7 +26,9 @@ pub fn publish(
     data: &str,
     socket: Option<&str>,
 ) -> PhpResult<Zval> {
-    let names = channel_names(channels)?;
+    let mut inline = [""; INLINE_CHANNELS];
+    let mut spilled = Vec::new();
+    let names = channel_names(channels, &mut inline, &mut spilled)?;
     if event.is_empty() {
         return Err(ExtError::Publish("the event name must not be empty".to_owned()).into());
     }
@@ -34,7 +36,7 @@ pub fn publish(
         return Err(ExtError::Publish(format!("data is not valid JSON: {e}")).into());
     }
     let socket = socket.filter(|s| !s.is_empty());
-    let via = with_state(|s| deliver(s, &names, event, data, socket))?;
+    let via = with_state(|s| deliver(s, names, event, data, socket))?;
     let mut z = Zval::new();
     match via {
         Some(transport) => {
@@ -50,16 +52,32 @@ pub fn register(module: ModuleBuilder<'_>) -> ModuleBuilder<'_> {
     module.function(wrap_function!(publish))
 }
 
-fn channel_names(channels: &ZendHashTable) -> Result<Vec<&str>, ExtError> {
+/// Channels held on the stack; more spill into a vector.
+const INLINE_CHANNELS: usize = 8;
+
+/// The channel names as `&str`, without allocating for the usual handful of channels.
+fn channel_names<'a>(
+    channels: &'a ZendHashTable,
+    inline: &'a mut [&'a str; INLINE_CHANNELS],
+    spilled: &'a mut Vec<&'a str>,
+) -> Result<&'a [&'a str], ExtError> {
     let invalid =
         || ExtError::Publish("channels must be a non-empty array of non-empty strings".to_owned());
-    if channels.is_empty() || channels.len() > usize::from(u16::MAX) {
+    let count = channels.len();
+    if count == 0 || count > usize::from(u16::MAX) {
         return Err(invalid());
     }
-    channels
-        .values()
-        .map(|v| v.str().filter(|s| !s.is_empty()).ok_or_else(invalid))
-        .collect()
+    let name = |v: &'a Zval| v.str().filter(|s| !s.is_empty()).ok_or_else(invalid);
+    if count <= INLINE_CHANNELS {
+        for (slot, v) in inline.iter_mut().zip(channels.values()) {
+            *slot = name(v)?;
+        }
+        return Ok(&inline[..count]);
+    }
+    for v in channels.values() {
+        spilled.push(name(v)?);
+    }
+    Ok(spilled)
 }
 
 fn deliver(
@@ -69,26 +87,21 @@ fn deliver(
     data: &str,
     socket: Option<&str>,
 ) -> Result<Option<&'static str>, ExtError> {
-    if let Some(hosted) = state.hosted.as_ref().filter(|h| h.alive()) {
-        let message = Message::new(
-            channels.iter().map(|c| (*c).to_owned()).collect(),
-            event.to_owned(),
-            data,
-            socket.map(str::to_owned),
-        )
-        .map_err(|e| ExtError::Publish(e.to_string()))?;
-        return Ok(hosted
-            .publisher
-            .publish(message)
-            .is_ok()
-            .then_some("memory"));
-    }
     let record = Record {
         channels,
         event,
         data,
         socket,
     };
+    if let Some(hosted) = state.hosted.as_ref().filter(|h| h.alive()) {
+        return match hosted.publisher.publish_record(&record) {
+            Ok(()) => Ok(Some("memory")),
+            Err(PublishError::TooLarge) => {
+                Err(ExtError::Publish("the event is too large".to_owned()))
+            }
+            Err(_) => Ok(None),
+        };
+    }
     match publish_shm(state, &record) {
         Ok(()) => Ok(Some("shm")),
         Err(RingError::TooLarge { size, limit }) => Err(ExtError::Publish(format!(

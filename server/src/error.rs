@@ -82,4 +82,7 @@ pub enum PublishError {
     /// The server stopped; the message cannot be delivered by it.
     #[error("the server is stopped")]
     Stopped,
+    /// A piece of the message is longer than the queue's length prefixes (4 GiB).
+    #[error("the message is too large")]
+    TooLarge,
 }

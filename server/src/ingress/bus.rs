@@ -4,21 +4,44 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
 use crate::engine::Engine;
 use crate::error::PublishError;
 use crate::message::Message;
+use crate::shm::{Record, decode, encode};
 use crate::stats::Ingress;
 
-/// Messages the in-process queue holds before `publish` reports it full.
-pub const CAPACITY: usize = 65_536;
+/// How long the drain thread keeps polling after the queue runs dry before it parks: under a
+/// steady stream of publishes it stays awake, so publishing needs no wake-up system call.
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
+
+/// What the queue carries.
+#[derive(Debug)]
+enum Item {
+    /// A message built by a Rust caller.
+    Message(Message),
+    /// A small encoded record, stored in the slot itself.
+    Inline { len: u8, bytes: [u8; INLINE] },
+    /// A larger encoded record (one allocation).
+    Record(Box<[u8]>),
+}
+
+/// Messages the in-process queue holds before `publish` reports it full. Slots are allocated
+/// up front (about 4 MiB), so publishing never allocates for a small record.
+pub const CAPACITY: usize = 16_384;
+
+/// Records up to this many bytes travel inside the queue's slot, with no heap allocation: a
+/// buffer malloc'ed by the publishing thread and freed by the drain thread would make both
+/// contend on the allocator's arena lock.
+const INLINE: usize = 240;
 
 /// Publishes into a running server from any thread of its process. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    tx: Sender<Message>,
+    tx: Sender<Item>,
 }
 
 impl Publisher {
@@ -28,7 +51,34 @@ impl Publisher {
     /// [`PublishError::QueueFull`] when the server is not keeping up, [`PublishError::Stopped`]
     /// when it has stopped. The message is not delivered in either case.
     pub fn publish(&self, message: Message) -> Result<(), PublishError> {
-        self.tx.try_send(message).map_err(|e| match e {
+        self.send(Item::Message(message))
+    }
+
+    /// Queue a record without building a [`Message`]: the caller pays for one allocation and a
+    /// copy; parsing and validation happen on the drain thread (an invalid record is dropped
+    /// and counted there, as on the shared-memory ring).
+    ///
+    /// # Errors
+    /// As [`Publisher::publish`]; [`PublishError::TooLarge`] when a piece exceeds 4 GiB.
+    pub fn publish_record(&self, record: &Record<'_>) -> Result<(), PublishError> {
+        let len = record.encoded_len().ok_or(PublishError::TooLarge)?;
+        if let Ok(small) = u8::try_from(len)
+            && len <= INLINE
+        {
+            let mut bytes = [0u8; INLINE];
+            let mut at = 0;
+            record.write(|piece| {
+                bytes[at..at + piece.len()].copy_from_slice(piece);
+                at += piece.len();
+            });
+            return self.send(Item::Inline { len: small, bytes });
+        }
+        let bytes = encode(record).ok_or(PublishError::TooLarge)?;
+        self.send(Item::Record(bytes))
+    }
+
+    fn send(&self, item: Item) -> Result<(), PublishError> {
+        self.tx.try_send(item).map_err(|e| match e {
             TrySendError::Full(_) => PublishError::QueueFull,
             TrySendError::Disconnected(_) => PublishError::Stopped,
         })
@@ -53,15 +103,41 @@ pub(crate) fn spawn(
         .spawn(move || {
             // Emits may touch tokio primitives of the socket writers.
             let _rt = runtime.enter();
-            loop {
+            let decoded = |bytes: &[u8]| match decode(bytes) {
+                Ok(m) => engine.deliver(&m, Ingress::Memory),
+                Err(e) => {
+                    engine.stats.dropped();
+                    tracing::warn!(error = %e, "in-process message dropped");
+                }
+            };
+            let handle = |item: Item| match item {
+                Item::Message(m) => engine.deliver(&m, Ingress::Memory),
+                Item::Inline { len, bytes } => decoded(&bytes[..usize::from(len)]),
+                Item::Record(bytes) => decoded(&bytes),
+            };
+            'run: loop {
+                let spin_until = Instant::now() + SPIN;
+                loop {
+                    match rx.try_recv() {
+                        Ok(item) => {
+                            handle(item);
+                            continue 'run;
+                        }
+                        Err(TryRecvError::Disconnected) => break 'run,
+                        Err(TryRecvError::Empty) if Instant::now() < spin_until => {
+                            std::thread::yield_now();
+                        }
+                        Err(TryRecvError::Empty) => break,
+                    }
+                }
                 crossbeam_channel::select! {
-                    recv(rx) -> msg => match msg {
-                        Ok(m) => engine.deliver(&m, Ingress::Memory),
+                    recv(rx) -> item => match item {
+                        Ok(item) => handle(item),
                         Err(_) => break,
                     },
                     recv(stop) -> _ => {
-                        for m in rx.try_iter() {
-                            engine.deliver(&m, Ingress::Memory);
+                        for item in rx.try_iter() {
+                            handle(item);
                         }
                         break;
                     }

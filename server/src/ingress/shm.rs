@@ -42,9 +42,16 @@ impl RingThread {
                         tracing::warn!(ring = %consumer_name(&i), error = %e, "ring record dropped");
                     }
                 };
+                let mut idle_since = std::time::Instant::now();
                 while !s.load(Ordering::Acquire) {
-                    if consumer.poll(&mut deliver) == 0 {
+                    if consumer.poll(&mut deliver) > 0 {
+                        idle_since = std::time::Instant::now();
+                    } else if idle_since.elapsed() < crate::ingress::bus::SPIN {
+                        // Stay awake briefly under load so producers need not wake us.
+                        std::thread::yield_now();
+                    } else {
                         consumer.wait(IDLE_WAIT);
+                        idle_since = std::time::Instant::now();
                     }
                     if let Ok(mut slot) = i.lock() {
                         *slot = consumer.info();

@@ -27,7 +27,7 @@ pub struct Record<'a> {
 
 impl Record<'_> {
     /// Encoded payload length, or `None` when a piece is too long for its length prefix.
-    pub(super) fn encoded_len(&self) -> Option<usize> {
+    pub(crate) fn encoded_len(&self) -> Option<usize> {
         if self.channels.len() > usize::from(u16::MAX) {
             return None;
         }
@@ -46,7 +46,7 @@ impl Record<'_> {
     }
 
     /// Hand every piece, in order, to `put`.
-    pub(super) fn write(&self, mut put: impl FnMut(&[u8])) {
+    pub(crate) fn write(&self, mut put: impl FnMut(&[u8])) {
         put(&[FORMAT]);
         let count = u16::try_from(self.channels.len()).unwrap_or(u16::MAX);
         put(&count.to_le_bytes());
@@ -65,6 +65,16 @@ impl Record<'_> {
             None => piece_none(&mut put),
         }
     }
+}
+
+/// Encode `record` into one exactly-sized buffer (the in-process queue's format).
+///
+/// # Errors
+/// A piece is too long for its length prefix.
+pub fn encode(record: &Record<'_>) -> Option<Box<[u8]>> {
+    let mut out = Vec::with_capacity(record.encoded_len()?);
+    record.write(|b| out.extend_from_slice(b));
+    Some(out.into_boxed_slice())
 }
 
 fn piece_none(put: &mut impl FnMut(&[u8])) {

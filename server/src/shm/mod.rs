@@ -29,7 +29,7 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use codec::Record;
+pub use codec::{Record, decode, encode};
 pub use consumer::{Consumer, MIN_CAPACITY, RingInfo};
 pub use producer::Producer;
 
