@@ -14,8 +14,6 @@ use crate::errors::ExtError;
 enum Control {
     /// Stop gracefully.
     Stop,
-    /// Also stop on SIGINT/SIGTERM (`serve()`).
-    CatchSignals,
 }
 
 /// A server running on a thread of this process.
@@ -61,16 +59,8 @@ impl Hosted {
                         }
                     };
                     let _ = ready_tx.send(Ok((handle.publisher(), handle.monitor())));
-                    let mut signals = false;
-                    loop {
-                        tokio::select! {
-                            c = control_rx.recv() => match c {
-                                Some(Control::CatchSignals) => signals = true,
-                                Some(Control::Stop) | None => break,
-                            },
-                            () = termination(signals) => break,
-                        }
-                    }
+                    // Any control message, or the handle being dropped, means stop.
+                    let _: Option<Control> = control_rx.recv().await;
                     handle.shutdown().await;
                 });
                 drop(runtime);
@@ -103,11 +93,6 @@ impl Hosted {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
-    /// From now on, SIGINT and SIGTERM stop the server too.
-    pub fn catch_signals(&self) {
-        let _ = self.control.send(Control::CatchSignals);
-    }
-
     /// The receiver that fires once the server has shut down (taken once, by `serve()`).
     pub fn take_done(&mut self) -> Option<mpsc::Receiver<()>> {
         self.done.take()
@@ -127,24 +112,5 @@ impl Hosted {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-async fn termination(enabled: bool) {
-    if !enabled {
-        return std::future::pending().await;
-    }
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        }
-        _ => std::future::pending().await,
     }
 }

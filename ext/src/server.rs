@@ -5,6 +5,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use rust_echo_server::Config;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 use crate::convert::{array_to_json, json_to_zval};
 use crate::errors::ExtError;
@@ -28,25 +29,31 @@ impl Server {
 
     /// `start()`, then block until SIGINT/SIGTERM or `stop()`; returns after a graceful shutdown.
     pub fn serve(config: Option<&ZendHashTable>) -> PhpResult<()> {
+        // Block the signals before the server's threads exist, so they inherit the mask and the
+        // signals stay pending until taken below: PHP's own handlers never see them.
+        let guard = SignalGuard::block();
         start(config)?;
-        let done = with_state(|s| {
-            s.hosted.as_mut().and_then(|h| {
-                h.catch_signals();
-                h.take_done()
-            })
-        });
+        let done = with_state(|s| s.hosted.as_mut().and_then(Hosted::take_done));
         let Some(done) = done else {
             return Err(
                 ExtError::Server("serve() is already waiting in this process".to_owned()).into(),
             );
         };
-        // Block without holding the state lock.
-        let _ = done.recv();
-        with_state(|s| {
-            if let Some(mut h) = s.hosted.take() {
-                h.join();
+        loop {
+            if guard.wait(Duration::from_millis(100)) {
+                Self::stop();
+                break;
             }
-        });
+            if done.try_recv().is_ok() {
+                // The server stopped by itself.
+                with_state(|s| {
+                    if let Some(mut h) = s.hosted.take() {
+                        h.join();
+                    }
+                });
+                break;
+            }
+        }
         Ok(())
     }
 
@@ -72,6 +79,51 @@ impl Server {
                     .to_owned(),
             )
             .into()),
+        }
+    }
+}
+
+/// SIGINT and SIGTERM blocked on the PHP thread for as long as this lives.
+struct SignalGuard {
+    set: libc::sigset_t,
+    previous: libc::sigset_t,
+}
+
+impl SignalGuard {
+    fn block() -> Self {
+        // SAFETY: plain sigset manipulation on stack values; pthread_sigmask changes only the
+        // calling thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, libc::SIGINT);
+            libc::sigaddset(&raw mut set, libc::SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, &raw mut previous);
+            SignalGuard { set, previous }
+        }
+    }
+
+    /// Whether SIGINT or SIGTERM arrived within `timeout`.
+    fn wait(&self, timeout: Duration) -> bool {
+        let ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::c_long::from(i32::try_from(timeout.subsec_nanos()).unwrap_or(0)),
+        };
+        // SAFETY: `set` is initialised; a null siginfo pointer is allowed.
+        unsafe { libc::sigtimedwait(&raw const self.set, std::ptr::null_mut(), &raw const ts) > 0 }
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `block` on the same thread.
+        unsafe {
+            libc::pthread_sigmask(
+                libc::SIG_SETMASK,
+                &raw const self.previous,
+                std::ptr::null_mut(),
+            );
         }
     }
 }

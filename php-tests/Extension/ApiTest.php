@@ -179,6 +179,37 @@ final class ApiTest extends TestCase
         $this->assertSame(0, $stats['ring']['used']);
     }
 
+    public function testPhpinfoNamesTheServerOfThisProcess(): void
+    {
+        $port = Paths::freePort();
+        Server::start(['host' => '127.0.0.1', 'port' => $port, 'subscribers' => ['redis' => false]]);
+        ob_start();
+        phpinfo(INFO_MODULES);
+        $info = (string) ob_get_clean();
+        $this->assertStringContainsString("server in this process => yes, 127.0.0.1:$port", $info);
+    }
+
+    public function testServeBlocksUntilSigtermThenShutsDownGracefully(): void
+    {
+        $port = Paths::freePort();
+        $config = json_encode(['host' => '127.0.0.1', 'port' => $port, 'subscribers' => ['redis' => false]]);
+        $script = 'RustEcho\Server::serve(json_decode($argv[1], true)); echo "serve returned\n";';
+        $p = new Process([PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension(), '-r', $script, $config]);
+        $deadline = microtime(true) + 10;
+        while (@file_get_contents("http://127.0.0.1:$port/") !== 'OK') {
+            $this->assertLessThan($deadline, microtime(true), $p->errors());
+            usleep(10_000);
+        }
+        $this->assertFileExists("/dev/shm/rust-echo-$port");
+        usleep(200_000);
+        $this->assertTrue($p->running(), 'serve() blocks');
+        $p->signal(SIGTERM);
+        $this->assertSame(0, $p->wait(10));
+        $this->assertSame("serve returned\n", $p->output());
+        $this->assertFileDoesNotExist("/dev/shm/rust-echo-$port");
+        $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));
+    }
+
     public function testStatsWithoutServer(): void
     {
         $this->expectException(ServerException::class);

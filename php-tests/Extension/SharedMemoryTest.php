@@ -71,6 +71,21 @@ final class SharedMemoryTest extends TestCase
         $this->assertExactlyOnceInOrder($events, 2, 1_000);
     }
 
+    public function testForkedChildOfAHostingProcessPublishesOverTheRing(): void
+    {
+        $port = Paths::freePort();
+        $script = __DIR__ . '/../bin/fork_after_start.php';
+        $p = new Process([PHP_BINARY, '-d', 'extension=' . Paths::extension(), $script, (string) $port]);
+        $p->waitFor("started\n");
+        $listener = new Listener("http://127.0.0.1:$port", ['fork']);
+        $this->assertSame(0, $p->wait(), $p->output() . $p->errors());
+        $this->assertStringContainsString("child running=false via='shm'\n", $p->output());
+        $this->assertStringContainsString("parent after fork running=true via=memory\n", $p->output());
+        $this->assertStringContainsString("parent running=true via=memory\n", $p->output());
+        $data = array_column($listener->take(3), 'data');
+        $this->assertSame(['parent', 'child', 'parent again'], $data);
+    }
+
     public function testKilledServerIsNoticedWithinTwoSecondsAndARestartIsFound(): void
     {
         $server = new EchoServer();

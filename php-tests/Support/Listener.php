@@ -53,10 +53,10 @@ final class Listener
      */
     private function lines(): array
     {
-        $out = substr($this->process->output(), strlen("ready\n"));
-        $lines = explode("\n", $out);
+        // Events can be printed before "ready" when a publisher was waiting for the subscription.
+        $lines = explode("\n", $this->process->output());
         array_pop($lines);
 
-        return $lines;
+        return array_values(array_filter($lines, static fn (string $l) => $l !== 'ready'));
     }
 }
