@@ -4,6 +4,8 @@
 
 declare(strict_types=1);
 
+require_once 'Illuminate/autoload.php';
+
 spl_autoload_register(static function (string $class): void {
     $prefixes = [
         'RustEcho\\Tests\\' => __DIR__ . '/',

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A real laravel-echo client for the PHP suites: connects to URL with socket.io-client (4 by
 // default, `--v2` for 2.x), subscribes to the given public channels, prints "ready" once the
-// server has joined them, then one JSON line per event received: {"channel","event","data"}.
+// server has joined them (after a line "socket <id>"), then one JSON line per event received:
+// {"channel","event","data"}.
 // Exits after --count events, or after --idle ms without one.
 //
 //   node listen.mjs http://127.0.0.1:6001 news orders --event App\\Events\\Ping --count 100
@@ -61,7 +62,7 @@ echo.connector.socket.on('connect', async () => {
     if (res && channels.every((c) => res.channels?.[c])) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  process.stdout.write('ready\n');
+  process.stdout.write(`socket ${echo.socketId()}\nready\n`);
   bump();
 });
 echo.connector.socket.on('connect_error', (e) => {

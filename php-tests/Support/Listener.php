@@ -47,6 +47,16 @@ final class Listener
     }
 
     /**
+     * Get the client's socket id (what laravel-echo sends as X-Socket-ID).
+     */
+    public function socketId(): string
+    {
+        preg_match('/^socket (\S+)$/m', $this->process->output(), $m);
+
+        return $m[1] ?? '';
+    }
+
+    /**
      * Get every event line received so far.
      *
      * @return list<string>
@@ -57,6 +67,9 @@ final class Listener
         $lines = explode("\n", $this->process->output());
         array_pop($lines);
 
-        return array_values(array_filter($lines, static fn (string $l) => $l !== 'ready'));
+        return array_values(array_filter(
+            $lines,
+            static fn (string $l) => $l !== 'ready' && ! str_starts_with($l, 'socket '),
+        ));
     }
 }

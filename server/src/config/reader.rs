@@ -32,6 +32,7 @@ const KNOWN_KEYS: &[&str] = &[
     "maxChannelsPerSocket",
     "maxChannelNameLength",
     "maxBufferedPackets",
+    "allowedOrigins",
     "shm",
 ];
 
@@ -166,6 +167,14 @@ impl<'a> Reader<'a> {
                 return Err(self.invalid("maxBufferedPackets", "expected at least 1"));
             }
             c.limits.max_buffered_packets = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(origins) = non_null(root.get("allowedOrigins"))
+            && origins.as_array().is_none_or(|a| !a.is_empty())
+        {
+            return Err(self.invalid(
+                "allowedOrigins",
+                "origin checks are not enforced by this server; check Origin in a reverse proxy",
+            ));
         }
         if let Some(shm) = self.object(root, "shm", "shm")? {
             self.shm(shm, &mut c)?;

@@ -1,0 +1,67 @@
+<?php
+
+declare(strict_types=1);
+
+namespace RustEcho\Tests\Laravel;
+
+use Illuminate\Broadcasting\BroadcastManager;
+use Illuminate\Contracts\Console\Kernel;
+use Illuminate\Support\Facades\Artisan;
+use RustEcho\Laravel\Broadcasting\RustBroadcaster;
+use RustEcho\Laravel\Support\ServerConfig;
+
+/**
+ * The package in a real Laravel app: driver, config merge and publishing, commands.
+ */
+final class PackageTest extends TestCase
+{
+    public function testRustDriverResolves(): void
+    {
+        $driver = $this->app->make(BroadcastManager::class)->connection('rust');
+        $this->assertInstanceOf(RustBroadcaster::class, $driver);
+        $this->assertSame('8.83.26', $this->app->version());
+    }
+
+    public function testUnknownTransportIsRefused(): void
+    {
+        $this->app['config']->set('broadcasting.connections.odd', ['driver' => 'rust', 'transport' => 'carrier-pigeon']);
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('Unknown rust-echo transport [carrier-pigeon]; use auto, extension or redis.');
+        $this->app->make(BroadcastManager::class)->connection('odd');
+    }
+
+    public function testConfigIsMergedAndMapsToServerKeys(): void
+    {
+        $this->assertSame(6001, config('rust-echo.port'));
+        $this->assertNull(config('rust-echo.auth.host'));
+        config(['rust-echo.clients' => [['appId' => 'a', 'key' => 'k'], ['appId' => 'b', 'key' => '']]]);
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame('http://127.0.0.1:8000', $server['authHost']);
+        $this->assertSame([['appId' => 'a', 'key' => 'k']], $server['clients']);
+        $this->assertSame(
+            ['host' => '127.0.0.1', 'port' => 6379, 'db' => 0, 'keyPrefix' => 'laravel_database_'],
+            $server['databaseConfig']['redis'],
+        );
+        $this->assertSame('rust-echo-6001', ServerConfig::ringName($server));
+        $this->assertArrayNotHasKey('protocol', $server);
+    }
+
+    public function testConfigCanBePublished(): void
+    {
+        $target = $this->app->configPath('rust-echo.php');
+        @unlink($target);
+        try {
+            $this->assertSame(0, Artisan::call('vendor:publish', ['--tag' => 'rust-echo-config']));
+            $this->assertFileEquals(dirname(__DIR__, 2) . '/config/rust-echo.php', $target);
+        } finally {
+            @unlink($target);
+        }
+    }
+
+    public function testCommandsAreRegistered(): void
+    {
+        $commands = $this->app->make(Kernel::class)->all();
+        $this->assertArrayHasKey('rust-echo:serve', $commands);
+        $this->assertArrayHasKey('rust-echo:status', $commands);
+    }
+}

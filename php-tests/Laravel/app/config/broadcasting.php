@@ -1,0 +1,18 @@
+<?php
+
+return [
+    'default' => env('BROADCAST_DRIVER', 'rust'),
+    'connections' => [
+        'rust' => [
+            'driver' => 'rust',
+            'connection' => 'default',
+            'transport' => env('RUST_ECHO_TRANSPORT', 'auto'),
+        ],
+        'redis' => [
+            'driver' => 'redis',
+            'connection' => 'default',
+        ],
+        'log' => ['driver' => 'log'],
+        'null' => ['driver' => 'null'],
+    ],
+];

@@ -1,0 +1,14 @@
+<?php
+
+return [
+    'driver' => 'array',
+    'lifetime' => 120,
+    'expire_on_close' => false,
+    'encrypt' => false,
+    'cookie' => 'rust_echo_session',
+    'path' => '/',
+    'domain' => null,
+    'secure' => false,
+    'http_only' => true,
+    'same_site' => 'lax',
+];

@@ -1,0 +1,142 @@
+<?php
+
+namespace RustEcho\Laravel\Broadcasting;
+
+use Illuminate\Broadcasting\BroadcastException;
+use Illuminate\Broadcasting\Broadcasters\RedisBroadcaster;
+use Illuminate\Contracts\Redis\Factory as Redis;
+use InvalidArgumentException;
+use RustEcho\Laravel\Support\Runtime;
+use Throwable;
+
+/**
+ * The `rust` broadcast driver.
+ *
+ * Channel authorization is Laravel's RedisBroadcaster's, unchanged, so laravel-echo's auth flow
+ * and presence member data work as they always have. Publishing goes through the rust_echo
+ * extension when it reaches a server (in this process, or on this host over shared memory) and
+ * otherwise through Redis, with exactly RedisBroadcaster's payload, prefix and command, so the
+ * same app works against rust-echo, against laravel-echo-server, and in between.
+ */
+class RustBroadcaster extends RedisBroadcaster
+{
+    /**
+     * Try the extension first, then Redis.
+     */
+    public const AUTO = 'auto';
+
+    /**
+     * The extension only; never Redis.
+     */
+    public const EXTENSION = 'extension';
+
+    /**
+     * Redis only.
+     */
+    public const REDIS = 'redis';
+
+    /**
+     * The transport policy.
+     */
+    protected string $transport;
+
+    /**
+     * Create a new broadcaster instance.
+     *
+     * @param  string|null  $connection
+     * @param  string  $prefix
+     */
+    public function __construct(Redis $redis, $connection = null, $prefix = '', string $transport = self::AUTO)
+    {
+        if (! in_array($transport, [self::AUTO, self::EXTENSION, self::REDIS], true)) {
+            throw new InvalidArgumentException(
+                "Unknown rust-echo transport [$transport]; use auto, extension or redis."
+            );
+        }
+
+        parent::__construct($redis, $connection, $prefix);
+
+        $this->transport = $transport;
+    }
+
+    /**
+     * Broadcast the given event.
+     *
+     * @param  array<int, mixed>  $channels
+     * @param  string  $event
+     * @param  array<string, mixed>  $payload
+     *
+     * @throws \Illuminate\Broadcasting\BroadcastException
+     */
+    public function broadcast(array $channels, $event, array $payload = [])
+    {
+        if (empty($channels)) {
+            return;
+        }
+
+        if ($this->transport !== self::REDIS) {
+            if ($this->publishToExtension($channels, $event, $payload)) {
+                return;
+            }
+
+            if ($this->transport === self::EXTENSION) {
+                throw new BroadcastException(Runtime::hasExtension()
+                    ? 'No rust-echo server is reachable from this process (none hosted here, and no '
+                        . 'shared-memory ring "' . $this->ringName() . '" with a live server).'
+                    : 'The rust_echo PHP extension is not loaded, and the rust-echo transport is "extension".');
+            }
+        }
+
+        try {
+            parent::broadcast($channels, $event, $payload);
+        } catch (BroadcastException $e) {
+            throw $e;
+        } catch (Throwable $e) {
+            throw new BroadcastException('Redis error: ' . $e->getMessage(), 0, $e);
+        }
+    }
+
+    /**
+     * Publish through the extension; false when it is not loaded or reaches no server.
+     *
+     * @param  array<int, mixed>  $channels
+     * @param  array<string, mixed>  $payload
+     *
+     * @throws \Illuminate\Broadcasting\BroadcastException
+     */
+    protected function publishToExtension(array $channels, string $event, array $payload): bool
+    {
+        if (! Runtime::hasExtension()) {
+            return false;
+        }
+
+        // The same `data` RedisBroadcaster sends: the payload including its `socket` key.
+        $data = json_encode($payload);
+        if ($data === false) {
+            throw new BroadcastException('The broadcast payload cannot be encoded as JSON: ' . json_last_error_msg());
+        }
+
+        $socket = $payload['socket'] ?? null;
+
+        try {
+            $via = \RustEcho\publish(
+                array_map('strval', $channels),
+                $event,
+                $data,
+                is_string($socket) && $socket !== '' ? $socket : null,
+            );
+        } catch (Throwable $e) {
+            throw new BroadcastException('rust-echo refused the event: ' . $e->getMessage(), 0, $e);
+        }
+
+        return $via !== false;
+    }
+
+    /**
+     * Get the shared-memory ring publishers use.
+     */
+    protected function ringName(): string
+    {
+        return (string) (ini_get('rust_echo.ring') ?: (getenv('RUST_ECHO_RING') ?: 'rust-echo-6001'));
+    }
+}

@@ -1,0 +1,51 @@
+<?php
+
+namespace RustEcho\Laravel;
+
+use Illuminate\Broadcasting\BroadcastManager;
+use Illuminate\Contracts\Foundation\Application;
+use Illuminate\Support\ServiceProvider;
+use RustEcho\Laravel\Broadcasting\RustBroadcaster;
+use RustEcho\Laravel\Console\ServeCommand;
+use RustEcho\Laravel\Console\StatusCommand;
+use RustEcho\Laravel\Support\MissingRedis;
+use RustEcho\Laravel\Support\ServerConfig;
+
+class RustEchoServiceProvider extends ServiceProvider
+{
+    /**
+     * Register any application services.
+     */
+    public function register(): void
+    {
+        $this->mergeConfigFrom(__DIR__ . '/../config/rust-echo.php', 'rust-echo');
+    }
+
+    /**
+     * Bootstrap any application services.
+     */
+    public function boot(): void
+    {
+        $this->app->make(BroadcastManager::class)->extend('rust', function (Application $app, array $config) {
+            return new RustBroadcaster(
+                $app->bound('redis') ? $app->make('redis') : new MissingRedis(),
+                $config['connection'] ?? null,
+                (string) $app['config']->get('database.redis.options.prefix', ''),
+                $config['transport'] ?? 'auto',
+            );
+        });
+
+        // Point this process's publishes at the configured server's ring, unless php.ini does.
+        if (function_exists('RustEcho\publish') && ini_get('rust_echo.ring') === '') {
+            ini_set('rust_echo.ring', ServerConfig::ringName(ServerConfig::fromLaravel($this->app['config'])));
+        }
+
+        if ($this->app->runningInConsole()) {
+            $this->commands([ServeCommand::class, StatusCommand::class]);
+
+            $this->publishes([
+                __DIR__ . '/../config/rust-echo.php' => $this->app->configPath('rust-echo.php'),
+            ], ['rust-echo', 'rust-echo-config']);
+        }
+    }
+}
