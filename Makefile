@@ -28,7 +28,7 @@ test: build lint test-rust test-php test-e2e
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	phpcs --standard=PSR12 -q php-tests
+	phpcs --standard=PSR12 -q --ignore='*/bootstrap/cache/*' src config php-tests
 
 # Rust unit tests and the integration tests in rust-tests/ (each test starts its own
 # redis-server on a free port and its own auth endpoint).

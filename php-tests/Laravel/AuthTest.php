@@ -21,7 +21,12 @@ final class AuthTest extends TestCase
             'own private channel' => ['private-orders.1', 'web', 200, 'true'],
             'prefixed private channel' => ['laravel_database_private-orders.1', 'web', 200, 'true'],
             'other user\'s channel' => ['private-orders.2', 'web', 403, ''],
-            'presence member data' => ['presence-chat', 'web', 200, '{"channel_data":{"user_id":1,"user_info":{"id":1,"name":"Ada"}}}'],
+            'presence member data' => [
+                'presence-chat',
+                'web',
+                200,
+                '{"channel_data":{"user_id":1,"user_info":{"id":1,"name":"Ada"}}}',
+            ],
             'presence returning true' => ['presence-truthy', 'web', 200, 'true'],
             'unauthenticated' => ['private-orders.1', null, 403, ''],
             'unknown channel' => ['private-nothing', 'web', 403, ''],

@@ -24,7 +24,8 @@ final class PackageTest extends TestCase
 
     public function testUnknownTransportIsRefused(): void
     {
-        $this->app['config']->set('broadcasting.connections.odd', ['driver' => 'rust', 'transport' => 'carrier-pigeon']);
+        $odd = ['driver' => 'rust', 'transport' => 'carrier-pigeon'];
+        $this->app['config']->set('broadcasting.connections.odd', $odd);
         $this->expectException(\InvalidArgumentException::class);
         $this->expectExceptionMessage('Unknown rust-echo transport [carrier-pigeon]; use auto, extension or redis.');
         $this->app->make(BroadcastManager::class)->connection('odd');

@@ -29,7 +29,7 @@ abstract class TestCase extends BaseTestCase
      *
      * @return list<string>
      */
-    protected function artisan_command(bool $extension): array
+    protected function artisanCommand(bool $extension): array
     {
         $php = [PHP_BINARY];
         if ($extension) {

@@ -56,6 +56,21 @@ final class EchoServer
     }
 
     /**
+     * Wait until the server's Redis subscriber is connected.
+     */
+    public function waitForRedis(): void
+    {
+        $deadline = microtime(true) + 10;
+        $url = $this->url . '/apps/app/status?auth_key=secret';
+        while ((json_decode((string) @file_get_contents($url), true)['redis_connected'] ?? false) !== true) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException('the Redis subscriber did not connect: ' . $this->process->errors());
+            }
+            usleep(10_000);
+        }
+    }
+
+    /**
      * Poll GET / until the server answers.
      */
     private function waitUntilListening(): void

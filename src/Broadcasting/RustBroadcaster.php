@@ -92,8 +92,23 @@ class RustBroadcaster extends RedisBroadcaster
         } catch (BroadcastException $e) {
             throw $e;
         } catch (Throwable $e) {
-            throw new BroadcastException('Redis error: ' . $e->getMessage(), 0, $e);
+            $hint = $this->transport === self::AUTO && Runtime::isLongLived($this->container())
+                ? ' (long-lived workers publish without Redis when rust-echo runs on this host: '
+                    . 'php artisan rust-echo:serve, with the rust_echo extension loaded in the workers)'
+                : '';
+
+            throw new BroadcastException('Redis error: ' . $e->getMessage() . $hint, 0, $e);
         }
+    }
+
+    /**
+     * Get the application container, when there is one.
+     */
+    protected function container(): ?\Illuminate\Contracts\Container\Container
+    {
+        return class_exists(\Illuminate\Container\Container::class)
+            ? \Illuminate\Container\Container::getInstance()
+            : null;
     }
 
     /**

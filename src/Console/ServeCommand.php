@@ -54,8 +54,10 @@ class ServeCommand extends Command
         $binary = $this->binary();
         if ($binary === null) {
             $this->error('rust-echo needs the rust_echo PHP extension or the rust-echo binary, and neither was found.');
-            $this->line('  Extension: cargo build --release -p rust_echo, then extension=librust_echo.so in php.ini (docs/extension.md).');
-            $this->line('  Binary: cargo build --release -p rust-echo-server, then put target/release/rust-echo on PATH,');
+            $this->line('  Extension: cargo build --release -p rust_echo,');
+            $this->line('             then extension=librust_echo.so in php.ini (docs/extension.md).');
+            $this->line('  Binary: cargo build --release -p rust-echo-server,');
+            $this->line('          then put target/release/rust-echo on PATH,');
             $this->line('          or set RUST_ECHO_BINARY to its path.');
 
             return self::FAILURE;
@@ -132,7 +134,8 @@ class ServeCommand extends Command
             $transports[] = 'HTTP API';
         }
         $this->line('  Transports: ' . implode(', ', $transports));
-        $authHost = is_array($config['authHost'] ?? null) ? implode(' | ', $config['authHost']) : ($config['authHost'] ?? '');
+        $authHost = $config['authHost'] ?? '';
+        $authHost = is_array($authHost) ? implode(' | ', $authHost) : $authHost;
         $this->line('  Auth endpoint: ' . $authHost . ($config['authEndpoint'] ?? '/broadcasting/auth'));
     }
 

@@ -35,7 +35,9 @@ class StatusCommand extends Command
         )), '/');
         $client = collect($config['clients'] ?? [])->first(fn ($c) => ! empty($c['appId']) && ! empty($c['key']));
         if ($client === null) {
-            $this->error('No API client configured: set RUST_ECHO_APP_ID and RUST_ECHO_APP_KEY (config/rust-echo.php "clients").');
+            $this->error(
+                'No API client configured: set RUST_ECHO_APP_ID and RUST_ECHO_APP_KEY (config/rust-echo.php "clients").'
+            );
 
             return self::FAILURE;
         }
@@ -93,7 +95,12 @@ class StatusCommand extends Command
     protected function uptime(float $seconds): string
     {
         $s = (int) $seconds;
-        $parts = ['d' => intdiv($s, 86400), 'h' => intdiv($s % 86400, 3600), 'm' => intdiv($s % 3600, 60), 's' => $s % 60];
+        $parts = [
+            'd' => intdiv($s, 86400),
+            'h' => intdiv($s % 86400, 3600),
+            'm' => intdiv($s % 3600, 60),
+            's' => $s % 60,
+        ];
         $out = '';
         foreach ($parts as $unit => $n) {
             if ($n > 0 || ($unit === 's' && $out === '')) {

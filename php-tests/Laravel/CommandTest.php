@@ -1,0 +1,108 @@
+<?php
+
+declare(strict_types=1);
+
+namespace RustEcho\Tests\Laravel;
+
+use RustEcho\Tests\Support\Paths;
+use RustEcho\Tests\Support\Process;
+
+/**
+ * `php artisan rust-echo:serve` and `rust-echo:status` as an operator runs them.
+ */
+final class CommandTest extends TestCase
+{
+    /**
+     * Run artisan in its own process.
+     *
+     * @param list<string> $args
+     * @param array<string, string> $env
+     */
+    private function artisanProcess(array $args, bool $extension, array $env = []): Process
+    {
+        $env += ['RUST_ECHO_REDIS' => '0', 'RUST_ECHO_APP_ID' => 'app', 'RUST_ECHO_APP_KEY' => 'secret'];
+
+        return new Process([...$this->artisanCommand($extension), ...$args], $env);
+    }
+
+    private function waitUntilServing(int $port, Process $p): void
+    {
+        $deadline = microtime(true) + 10;
+        while (@file_get_contents("http://127.0.0.1:$port/") !== 'OK') {
+            $this->assertLessThan($deadline, microtime(true), $p->output() . $p->errors());
+            usleep(20_000);
+        }
+    }
+
+    public function testServeWithNeitherExtensionNorBinaryFails(): void
+    {
+        $p = $this->artisanProcess(['rust-echo:serve'], false, ['RUST_ECHO_BINARY' => '/nonexistent/rust-echo']);
+        $this->assertSame(1, $p->wait());
+        $this->assertStringContainsString(
+            'rust-echo needs the rust_echo PHP extension or the rust-echo binary, and neither was found.',
+            $p->errors() . $p->output(),
+        );
+        $this->assertStringContainsString('cargo build --release -p rust_echo', $p->output());
+    }
+
+    public function testServeWithAnUnreadableConfigFileFails(): void
+    {
+        $p = $this->artisanProcess(['rust-echo:serve', '--config=/nonexistent.json'], false);
+        $this->assertSame(1, $p->wait());
+        $expected = 'The config file [/nonexistent.json] could not be read as JSON.';
+        $this->assertStringContainsString($expected, $p->errors() . $p->output());
+    }
+
+    /**
+     * @requires extension rust_echo
+     */
+    public function testServeInProcessStatusAndSigterm(): void
+    {
+        $port = Paths::freePort();
+        $serve = $this->artisanProcess(['rust-echo:serve', '--host=127.0.0.1', "--port=$port"], true);
+        $this->waitUntilServing($port, $serve);
+        $out = $serve->output();
+        $this->assertStringContainsString(
+            "rust-echo on http://127.0.0.1:$port (Socket.IO path /socket.io), "
+                . 'run by the rust_echo extension, in this process',
+            $out,
+        );
+        $this->assertStringContainsString("Transports: in-process, shared-memory ring rust-echo-$port, HTTP API", $out);
+        $this->assertStringContainsString('Auth endpoint: http://127.0.0.1:8000/broadcasting/auth', $out);
+
+        $status = $this->artisanProcess(['rust-echo:status', "--url=http://127.0.0.1:$port"], false);
+        $this->assertSame(0, $status->wait(), $status->errors());
+        $row = "#\\| http://127.0.0.1:$port \\| 0 +\\| 0 +\\| \\d+s +\\|#";
+        $this->assertMatchesRegularExpression($row, $status->output());
+
+        $serve->signal(SIGTERM);
+        $this->assertSame(0, $serve->wait(15), $serve->errors());
+        $this->assertStringContainsString('rust-echo stopped.', $serve->output());
+        $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));
+    }
+
+    public function testServeRunsTheBinaryWithoutTheExtension(): void
+    {
+        $port = Paths::freePort();
+        $serve = $this->artisanProcess(
+            ['rust-echo:serve', '--host=127.0.0.1', "--port=$port"],
+            false,
+            ['RUST_ECHO_BINARY' => Paths::binary()],
+        );
+        $this->waitUntilServing($port, $serve);
+        $this->assertStringContainsString('run by the rust-echo binary (' . Paths::binary() . ')', $serve->output());
+        $this->assertStringContainsString("Transports: shared-memory ring rust-echo-$port, HTTP API", $serve->output());
+        $serve->signal(SIGTERM);
+        $this->assertSame(0, $serve->wait(15), $serve->errors());
+        $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));
+    }
+
+    public function testStatusOfAnUnreachableServerFails(): void
+    {
+        $port = Paths::freePort();
+        $p = $this->artisanProcess(['rust-echo:status', "--url=http://127.0.0.1:$port"], false);
+        $this->assertSame(1, $p->wait());
+        $expected = "The rust-echo server at http://127.0.0.1:$port is not reachable.";
+        $this->assertStringContainsString($expected, $p->errors() . $p->output());
+    }
+}
