@@ -1,15 +1,18 @@
 # rust-echo: `make demo` runs the server; `make test` runs every suite. Both install what is
 # missing first (scripts/setup.sh).
 SHELL := /bin/bash
+REDIS ?= 0
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 BIN := target/debug/rust-echo
 EXT := target/debug/librust_echo.so
 
-.PHONY: help setup build demo test test-rust test-php test-e2e lint fmt fuzz bench-php
+DEMO_JS := examples/demo/public/build/app.js
+
+.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench-php
 
 help:
-	@echo "make demo       build and run rust-echo on 127.0.0.1:6001 (examples/laravel-echo-server.json)"
+	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
 	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
 
@@ -19,8 +22,13 @@ setup:
 build: setup
 	$(CARGO) build --workspace --all-targets
 
-demo: build
-	$(BIN) start --config examples/laravel-echo-server.json
+# The demo: `php artisan rust-echo:serve` (server inside PHP) on 127.0.0.1:6001 and the demo app on
+# php -S workers at http://127.0.0.1:8000 publishing over shared memory; REDIS=1 for the Redis path.
+demo: build demo-assets
+	REDIS=$(REDIS) RUST_ECHO_EXT=$(CURDIR)/$(EXT) scripts/demo.sh
+
+demo-assets: setup
+	cd examples/demo && npm run --silent build
 
 test: build lint test-rust test-php test-e2e
 	@echo "all suites passed"
@@ -28,7 +36,7 @@ test: build lint test-rust test-php test-e2e
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	phpcs --standard=PSR12 -q --ignore='*/bootstrap/cache/*' src config php-tests
+	phpcs --standard=PSR12 -q --extensions=php --ignore='*/bootstrap/cache/*,*/node_modules/*' src config php-tests examples/demo
 
 # Rust unit tests and the integration tests in rust-tests/ (each test starts its own
 # redis-server on a free port and its own auth endpoint).
@@ -43,8 +51,8 @@ test-php: build
 
 # laravel-echo + socket.io-client 2.x and 4.x against the built binary; the suite starts its own
 # redis-server and auth endpoint.
-test-e2e: build
-	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 tests/
+test-e2e: build demo-assets
+	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) RUST_ECHO_EXT=$(CURDIR)/$(EXT) node --test --test-concurrency=1 tests/
 
 # µs per publish from PHP: in-process and shared memory against phpredis PUBLISH (release build).
 bench-php: setup

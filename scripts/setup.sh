@@ -9,6 +9,8 @@ DEBIAN_PACKAGES=(
   php-cli php-dev php-redis php-mbstring php-xml php-curl phpunit php-codesniffer
   php-laravel-framework php8.2-fpm libfcgi-bin libphp8.2-embed
   libclang-dev clang                # bindgen for the PHP extension
+  chromium                          # the demo's real-browser test (driven by playwright-core)
+  curl
 )
 # Node (laravel-echo and socket.io-client for the e2e suite) may come from elsewhere than Debian.
 command -v node >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs)
@@ -34,9 +36,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# Node modules for the e2e suite, reinstalled when the lock file changes.
-stamp=e2e/node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ e2e/package-lock.json -nt "$stamp" ]; then
-  echo "setup: npm ci (e2e)"
-  (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Node modules (the e2e suite, the demo's front end), reinstalled when a lock file changes.
+for dir in e2e examples/demo; do
+  stamp=$dir/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    echo "setup: npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done

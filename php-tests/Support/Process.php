@@ -5,7 +5,8 @@ declare(strict_types=1);
 namespace RustEcho\Tests\Support;
 
 /**
- * A child process the test owns: started with proc_open, output captured, killed on destruct.
+ * A child process the test owns: started with proc_open in a session of its own, output
+ * captured, and killed with everything it forked (php -S workers, php-fpm children) on destruct.
  */
 final class Process
 {
@@ -28,7 +29,8 @@ final class Process
     public function __construct(array $command, array $env = [], ?string $cwd = null)
     {
         $io = [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']];
-        $handle = proc_open($command, $io, $pipes, $cwd, $env + getenv());
+        // setsid makes the process lead a new process group, so its workers can be signalled too.
+        $handle = proc_open(['setsid', ...$command], $io, $pipes, $cwd, $env + getenv());
         if (! is_resource($handle)) {
             throw new \RuntimeException('could not start ' . implode(' ', $command));
         }
@@ -122,13 +124,20 @@ final class Process
     }
 
     /**
-     * Kill the process if it still runs.
+     * Stop the process and everything in its process group: SIGTERM first, so servers shut down
+     * cleanly (removing their rings), then SIGKILL for whatever is left.
      */
     public function __destruct()
     {
+        $group = -$this->pid();
         if ($this->running()) {
-            proc_terminate($this->handle, SIGKILL);
+            posix_kill($group, SIGTERM);
+            $deadline = microtime(true) + 3;
+            while ($this->running() && microtime(true) < $deadline) {
+                usleep(10_000);
+            }
         }
+        posix_kill($group, SIGKILL);
         foreach ([1, 2] as $i) {
             if (is_resource($this->pipes[$i])) {
                 fclose($this->pipes[$i]);

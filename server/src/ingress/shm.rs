@@ -87,6 +87,13 @@ impl RingThread {
     }
 }
 
+impl Drop for RingThread {
+    /// A server dropped without `shutdown()` still closes its ring and removes the file.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn consumer_name(info: &Mutex<RingInfo>) -> String {
     info.lock().map(|i| i.name.clone()).unwrap_or_default()
 }
