@@ -140,7 +140,7 @@ fn start(config: Option<&ZendHashTable>) -> Result<(), ExtError> {
         }
         let loaded = Config::from_value(&value, "RustEcho\\Server::start() config")
             .map_err(|e| ExtError::Config(e.to_string()))?;
-        init_logging(loaded.config.dev_mode);
+        rust_echo_server::logging::init(loaded.config.dev_mode, "warn");
         for warning in &loaded.warnings {
             tracing::warn!("{warning}");
         }
@@ -170,20 +170,4 @@ fn snapshot(h: &Hosted) -> Value {
         "redis_connected": m.redis_connected(),
         "ring": m.ring_info(),
     })
-}
-
-/// Log to stderr like the `rust-echo` binary (RUST_LOG overrides), once per process.
-fn init_logging(dev: bool) {
-    let default = if dev {
-        "info,rust_echo_server=debug"
-    } else {
-        "warn"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
 }

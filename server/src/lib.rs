@@ -15,6 +15,7 @@
 //! - [`shm`]: the shared-memory ring PHP processes on this host publish through;
 //! - [`api`]: the HTTP API (status, channels, users, events);
 //! - [`stats`](mod@stats): counters;
+//! - [`logging`]: log output to stderr;
 //! - [`cli`]: the `rust-echo` command line.
 
 pub mod api;
@@ -25,6 +26,7 @@ pub mod config;
 mod engine;
 pub mod error;
 pub mod ingress;
+pub mod logging;
 pub mod message;
 pub mod payload;
 pub mod presence;

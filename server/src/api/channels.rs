@@ -2,22 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiQuery, ApiState, authorize};
+use super::{ApiError, ApiQuery, ApiState, Authorized};
 use crate::channel::ChannelKind;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
 /// `GET /apps/:appId/status`.
-pub(super) async fn status(
-    State(state): State<ApiState>,
-    Path(app_id): Path<String>,
-    Query(query): Query<ApiQuery>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authorize(&state, &app_id, &headers, &query)?;
+pub(super) async fn status(State(state): State<ApiState>, _: Authorized) -> ApiResult {
     let stats = &state.engine.stats;
     let rss = resident_bytes();
     Ok(Json(json!({
@@ -32,11 +25,9 @@ pub(super) async fn status(
 /// `GET /apps/:appId/channels[?filter_by_prefix=]`.
 pub(super) async fn list(
     State(state): State<ApiState>,
-    Path(app_id): Path<String>,
+    _: Authorized,
     Query(query): Query<ApiQuery>,
-    headers: HeaderMap,
 ) -> ApiResult {
-    authorize(&state, &app_id, &headers, &query)?;
     let io = &state.engine.io;
     let rooms = io.rooms().await.unwrap_or_default();
     let prefix = query.filter_by_prefix.as_deref().unwrap_or("");
@@ -56,11 +47,9 @@ pub(super) async fn list(
 /// `GET /apps/:appId/channels/:channel`.
 pub(super) async fn show(
     State(state): State<ApiState>,
-    Path((app_id, channel)): Path<(String, String)>,
-    Query(query): Query<ApiQuery>,
-    headers: HeaderMap,
+    _: Authorized,
+    Path((_, channel)): Path<(String, String)>,
 ) -> ApiResult {
-    authorize(&state, &app_id, &headers, &query)?;
     let count = state.engine.io.to(channel.clone()).sockets().len();
     let mut body = json!({ "subscription_count": count, "occupied": count > 0 });
     if ChannelKind::of(&channel) == ChannelKind::Presence {
@@ -72,11 +61,9 @@ pub(super) async fn show(
 /// `GET /apps/:appId/channels/:channel/users` (presence channels only).
 pub(super) async fn users(
     State(state): State<ApiState>,
-    Path((app_id, channel)): Path<(String, String)>,
-    Query(query): Query<ApiQuery>,
-    headers: HeaderMap,
+    _: Authorized,
+    Path((_, channel)): Path<(String, String)>,
 ) -> ApiResult {
-    authorize(&state, &app_id, &headers, &query)?;
     if ChannelKind::of(&channel) != ChannelKind::Presence {
         return Err(ApiError::NotPresence);
     }

@@ -3,13 +3,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiQuery, ApiState, authorize};
+use super::{ApiError, ApiState, Authorized};
 use crate::message::Message;
 use crate::stats::Ingress;
 
@@ -29,12 +28,9 @@ struct EventBody<'a> {
 
 pub(super) async fn post(
     State(state): State<ApiState>,
-    Path(app_id): Path<String>,
-    Query(query): Query<ApiQuery>,
-    headers: HeaderMap,
+    _: Authorized,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &app_id, &headers, &query)?;
     if !crate::message::looks_like_object(&body) {
         return Err(ApiError::InvalidJson("expected a JSON object".to_owned()));
     }

@@ -8,8 +8,11 @@ mod events;
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::Request;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -86,8 +89,32 @@ fn response_headers(config: &crate::Config) -> Vec<(HeaderName, HeaderValue)> {
     out
 }
 
+/// Proof that the request named a configured app id and its key; extracting it performs the
+/// check, so every `/apps/:appId` handler takes one.
+#[derive(Debug)]
+pub(crate) struct Authorized;
+
+impl axum::extract::FromRequestParts<ApiState> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Unauthorized)?;
+        let Query(query) = Query::<ApiQuery>::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let app_id = params.get("app_id").map_or("", String::as_str);
+        authorize(state, app_id, &parts.headers, &query)?;
+        Ok(Authorized)
+    }
+}
+
 /// Check the app id and key: `Authorization: Bearer <key>` (or the bare key) or `?auth_key=`.
-pub(crate) fn authorize(
+fn authorize(
     state: &ApiState,
     app_id: &str,
     headers: &HeaderMap,

@@ -16,7 +16,7 @@ pub(super) fn run(args: &ConfigArgs) -> ExitCode {
     };
     let mut config = loaded.config;
     config.dev_mode |= args.dev;
-    init_tracing(config.dev_mode);
+    crate::logging::init(config.dev_mode, "info");
     for warning in &loaded.warnings {
         tracing::warn!("{}: {warning}", path.display());
     }
@@ -88,19 +88,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-}
-
-fn init_tracing(dev: bool) {
-    let default = if dev {
-        "info,rust_echo_server=debug"
-    } else {
-        "info"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
