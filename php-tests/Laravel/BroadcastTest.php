@@ -98,12 +98,15 @@ final class BroadcastTest extends TestCase
             'subscribers' => ['redis' => true],
         ]);
         $listener = new Listener($server->url, ['orders'], self::ORDER_SHIPPED);
+        $news = new Listener($server->url, ['news'], 'queued.ping');
         $this->useRedisPort($deadRedis);
         ini_set('rust_echo.ring', $server->ring);
 
         event(new OrderShipped(8));
+        event(new QueuedPing('over shared memory'));
 
         $this->assertSame(['id' => 8, 'total' => 99.5, 'socket' => null], $listener->take(1)[0]['data']);
+        $this->assertSame(['text' => 'over shared memory'], $news->take(1)[0]['data']);
     }
 
     public function testRedisPathIsByteForByteRedisBroadcaster(): void
@@ -116,6 +119,7 @@ final class BroadcastTest extends TestCase
         ], binary: true);
         $server->waitForRedis();
         $listener = new Listener($server->url, ['orders'], self::ORDER_SHIPPED);
+        $news = new Listener($server->url, ['news'], 'queued.ping');
         $monitor = new Process(['redis-cli', '-p', (string) $redisPort, '--raw', 'psubscribe', '*']);
         $monitor->waitFor("psubscribe\n*\n1\n");
 
@@ -128,20 +132,23 @@ final class BroadcastTest extends TestCase
 
         $events = $listener->take(2);
         $this->assertSame($events[0]['data'], $events[1]['data']);
+        $this->assertSame([['text' => 'ping 1'], ['text' => 'ping 1']], array_column($news->take(2), 'data'));
         $deadline = microtime(true) + 5;
-        while (substr_count($monitor->output(), "pmessage\n") < 4) {
+        while (substr_count($monitor->output(), "pmessage\n") < 6) {
             $this->assertLessThan($deadline, microtime(true), $monitor->output());
             usleep(10_000);
         }
         $messages = array_chunk(explode("\n", trim(substr($monitor->output(), strlen("psubscribe\n*\n1\n")))), 4);
         $this->assertSame('laravel_database_orders', $messages[0][2]);
         $this->assertSame('laravel_database_private-orders.1', $messages[1][2]);
+        $this->assertSame('laravel_database_news', $messages[2][2]);
         $same = 'the rust driver publishes what RedisBroadcaster publishes';
-        $this->assertSame(array_slice($messages, 0, 2), array_slice($messages, 2, 2), $same);
+        $this->assertSame(array_slice($messages, 0, 3), array_slice($messages, 3, 3), $same);
+        $this->assertSame('{"event":"queued.ping","data":{"text":"ping 1"},"socket":null}', $messages[2][3]);
         $this->assertSame(
             '{"event":"RustEcho\\\\Tests\\\\Laravel\\\\Fixtures\\\\OrderShipped",'
                 . '"data":{"id":1,"total":99.5,"socket":null},"socket":null}',
-            $messages[2][3],
+            $messages[3][3],
         );
         unset($redis);
     }
