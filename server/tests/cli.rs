@@ -122,3 +122,187 @@ fn version_and_help() {
     assert_eq!(code, 0);
     assert!(out.contains("start"));
 }
+
+fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(["start", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let ready = line == "Server ready!";
+        banner.push(line);
+        if ready {
+            break;
+        }
+    }
+    (child, banner)
+}
+
+fn write_config(dir: &Path) {
+    std::fs::write(
+        dir.join("laravel-echo-server.json"),
+        r#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"shm":{"enabled":false}}"#,
+    )
+    .unwrap();
+}
+
+/// The lock file: a second start is refused, `--force` replaces the first, `stop` ends the
+/// server and removes the lock.
+#[test]
+fn lock_file_force_and_stop() {
+    let dir = temp_dir("lock");
+    write_config(&dir);
+    let lock = dir.join("laravel-echo-server.json.lock");
+    let (mut first, _) = spawn_start(&dir, &[]);
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    assert_eq!(recorded["process"], first.id());
+
+    let (code, _, err) = run(&["start", "--dir", dir.to_str().unwrap()], &dir);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        "Error: There is already a server running! Use the option '--force' to stop it and start another one."
+    );
+
+    let (mut second, banner) = spawn_start(&dir, &["--force"]);
+    assert_eq!(banner.last().map(String::as_str), Some("Server ready!"));
+    assert_eq!(
+        first.wait().unwrap().code(),
+        Some(0),
+        "the first server stopped gracefully"
+    );
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    assert_eq!(recorded["process"], second.id());
+
+    let (code, out, _) = run(&["stop", "--dir", dir.to_str().unwrap()], &dir);
+    assert_eq!((code, out.trim()), (0, "Closed the running server."));
+    assert_eq!(second.wait().unwrap().code(), Some(0));
+    assert!(!lock.exists());
+    let (code, _, err) = run(&["stop", "--dir", dir.to_str().unwrap()], &dir);
+    assert_eq!(
+        (code, err.trim()),
+        (1, "Error: Could not find any lock file.")
+    );
+}
+
+/// `client:add` and `client:remove` edit only the clients, keep unknown keys, and refuse an
+/// unknown id (laravel-echo-server removed the last client instead).
+#[test]
+fn clients_are_added_renewed_and_removed() {
+    let dir = temp_dir("clients");
+    let file = dir.join("laravel-echo-server.json");
+    std::fs::write(
+        &file,
+        r#"{"port":"6001","custom":{"keep":true},"clients":[{"appId":"a","key":"k"}]}"#,
+    )
+    .unwrap();
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+    };
+
+    let (code, out, _) = run(&["client:add"], &dir);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("API Client added!\nappId: "), "{out}");
+    let config = read();
+    let added = &config["clients"][1];
+    assert_eq!(added["appId"].as_str().unwrap().len(), 16);
+    assert_eq!(added["key"].as_str().unwrap().len(), 32);
+    assert_eq!(config["custom"], serde_json::json!({"keep": true}));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("\n\t\"clients\""),
+        "tab-indented"
+    );
+
+    let (code, out, _) = run(&["client:add", "a"], &dir);
+    assert!(code == 0 && out.starts_with("API Client updated!"), "{out}");
+    let renewed = read()["clients"][0]["key"].as_str().unwrap().to_owned();
+    assert_ne!(renewed, "k");
+    assert_eq!(renewed.len(), 32);
+
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (code, _, err) = run(&["client:remove", "nope"], &dir);
+    assert_eq!(
+        (code, err.trim()),
+        (1, "Error: no API client with appId nope")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "file untouched"
+    );
+
+    let (code, out, _) = run(&["client:remove", "a"], &dir);
+    assert_eq!((code, out.trim()), (0, "API Client removed!"));
+    let ids: Vec<String> = read()["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["appId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_ne!(ids[0], "a");
+}
+
+/// `init --yes` writes laravel-echo-server's keys from flags; without `--yes` it asks.
+#[test]
+fn init_writes_a_config_file() {
+    let dir = temp_dir("init");
+    let (code, out, _) = run(
+        &[
+            "init",
+            "--yes",
+            "--port",
+            "6002",
+            "--auth-host",
+            "http://app.test",
+            "--client",
+            "--cors",
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{out}");
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("laravel-echo-server.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["port"], "6002");
+    assert_eq!(config["authHost"], "http://app.test");
+    assert_eq!(config["devMode"], false);
+    assert_eq!(config["clients"][0]["key"].as_str().unwrap().len(), 32);
+    assert_eq!(config["apiOriginAllow"]["allowCors"], true);
+    assert_eq!(config["apiOriginAllow"]["allowMethods"], "GET, POST");
+    assert_eq!(
+        config["subscribers"],
+        serde_json::json!({"http": true, "redis": true})
+    );
+
+    let mut child = Command::new(BIN)
+        .args(["init", "--config", "asked.json"])
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // dev mode, port, auth host, protocol, client, CORS
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n7001\n\nhttp\nn\nn\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let asked: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("asked.json")).unwrap()).unwrap();
+    assert_eq!(
+        (asked["devMode"].clone(), asked["port"].clone()),
+        (serde_json::json!(true), serde_json::json!("7001"))
+    );
+    assert_eq!(asked["authHost"], "http://localhost");
+    assert_eq!(asked["clients"], serde_json::json!([]));
+}

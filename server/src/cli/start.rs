@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
-use super::ConfigArgs;
+use std::time::Duration;
+
+use super::{ConfigArgs, lockfile};
 use crate::config::{Config, Protocol};
 
-pub(super) fn run(args: &ConfigArgs) -> ExitCode {
+pub(super) fn run(args: &ConfigArgs, force: bool) -> ExitCode {
     let path = args.path();
     let loaded = match Config::load(&path) {
         Ok(l) => l,
@@ -20,6 +22,30 @@ pub(super) fn run(args: &ConfigArgs) -> ExitCode {
     for warning in &loaded.warnings {
         tracing::warn!("{}: {warning}", path.display());
     }
+    let lock = lockfile::path_for(&path);
+    if let Some(pid) = lockfile::read(&lock)
+        && pid != i32::try_from(std::process::id()).unwrap_or(0)
+        && lockfile::alive(pid)
+    {
+        if !force {
+            eprintln!(
+                "Error: There is already a server running! Use the option '--force' to stop it and start another one."
+            );
+            return ExitCode::FAILURE;
+        }
+        if !lockfile::terminate(pid, Duration::from_secs(15)) {
+            eprintln!("Error: the running server (process {pid}) did not stop.");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Err(e) = lockfile::write(&lock) {
+        eprintln!(
+            "Error: could not write the lock file {}: {e}",
+            lock.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let _held = lockfile::Held(lock);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
