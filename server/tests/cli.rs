@@ -306,3 +306,66 @@ fn init_writes_a_config_file() {
     assert_eq!(asked["authHost"], "http://localhost");
     assert_eq!(asked["clients"], serde_json::json!([]));
 }
+
+/// Environment variables (and `.env` in the working directory) win over the file; an invalid
+/// value names the variable.
+#[test]
+fn environment_overrides_the_file() {
+    let dir = temp_dir("env");
+    std::fs::write(
+        dir.join("laravel-echo-server.json"),
+        r#"{"host":"0.0.0.0","port":"6001","subscribers":{"redis":false},"shm":{"enabled":false}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        "RUST_ECHO_DEVMODE=true\nLARAVEL_ECHO_SERVER_HOST=10.9.9.9\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("start")
+        .current_dir(&dir)
+        .env("RUST_ECHO_PORT", "0")
+        .env("LARAVEL_ECHO_SERVER_HOST", "127.0.0.1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let ready = line == "Server ready!";
+        banner.push(line);
+        if ready {
+            break;
+        }
+    }
+    assert_eq!(banner[1], "Starting server in DEV mode...", "from .env");
+    assert!(
+        banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
+        "environment beats .env: {banner:?}"
+    );
+    assert!(
+        !banner[2].ends_with(" 6001"),
+        "RUST_ECHO_PORT beats the file: {banner:?}"
+    );
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    let out = Command::new(BIN)
+        .arg("start")
+        .current_dir(&dir)
+        .env("LARAVEL_ECHO_SERVER_PORT", "abc")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "Error: invalid value for `port` in environment variable LARAVEL_ECHO_SERVER_PORT: expected a port number (0-65535)"
+    );
+}

@@ -169,7 +169,15 @@ class ServeCommand extends Command
         $file = "$dir/laravel-echo-server.json";
         file_put_contents($file, json_encode($config, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
 
-        $process = proc_open([$binary, 'start', '--config', $file], [STDIN, STDOUT, STDERR], $pipes);
+        // The file is the whole configuration: keep the app's RUST_ECHO_* / LARAVEL_ECHO_SERVER_*
+        // variables and its .env (the binary reads both) from overriding it.
+        $env = array_filter(
+            getenv(),
+            static fn (string $name) => ! str_starts_with($name, 'RUST_ECHO_')
+                && ! str_starts_with($name, 'LARAVEL_ECHO_SERVER_'),
+            ARRAY_FILTER_USE_KEY,
+        );
+        $process = proc_open([$binary, 'start', '--config', $file], [STDIN, STDOUT, STDERR], $pipes, $dir, $env);
         if (! is_resource($process)) {
             $this->error("Could not run $binary.");
 

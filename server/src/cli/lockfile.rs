@@ -39,7 +39,9 @@ pub(super) fn alive(pid: i32) -> bool {
         return false;
     };
     // "pid (comm) S ...": the state follows the last ')'.
-    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
     !matches!(state, Some('Z' | 'X') | None)
 }
 

@@ -9,7 +9,8 @@ use crate::config::{Config, Protocol};
 
 pub(super) fn run(args: &ConfigArgs, force: bool) -> ExitCode {
     let path = args.path();
-    let loaded = match Config::load(&path) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let loaded = match Config::load_with_env(&path, &crate::config::env::variables(&cwd)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("Error: {e}");

@@ -5,6 +5,7 @@
 //! Unlike laravel-echo-server, nested objects are merged key by key with the defaults: a file with
 //! `"subscribers": {"http": false}` keeps the Redis subscriber on instead of silently dropping it.
 
+pub mod env;
 mod reader;
 
 use std::path::Path;
@@ -243,6 +244,46 @@ impl Config {
             source,
         })?;
         Self::from_value(&value, &path.display().to_string())
+    }
+
+    /// Read a config file and apply the environment's overrides over it (see [`env`]); an
+    /// invalid value set by a variable is reported with the variable's name.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_with_env(
+        path: &Path,
+        vars: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Loaded, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound(path.to_owned())
+            } else {
+                ConfigError::Unreadable {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        let mut value: Value =
+            serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
+                path: path.to_owned(),
+                source,
+            })?;
+        let overrides = env::overrides(vars);
+        env::apply(&mut value, &overrides);
+        Self::from_value(&value, &path.display().to_string()).map_err(|e| match e {
+            ConfigError::Invalid { key, reason, .. }
+                if let Some(o) = overrides.iter().rev().find(|o| key.starts_with(&o.key)) =>
+            {
+                ConfigError::Invalid {
+                    key,
+                    source_name: format!("environment variable {}", o.var),
+                    reason,
+                }
+            }
+            other => other,
+        })
     }
 
     /// Build a configuration from a JSON object with laravel-echo-server's keys; missing keys
