@@ -140,7 +140,11 @@ fn start(config: Option<&ZendHashTable>) -> Result<(), ExtError> {
         }
         let loaded = Config::from_value(&value, "RustEcho\\Server::start() config")
             .map_err(|e| ExtError::Config(e.to_string()))?;
-        rust_echo_server::logging::init(loaded.config.dev_mode, "warn");
+        rust_echo_server::logging::init(
+            loaded.config.dev_mode,
+            "warn",
+            rust_echo_server::logging::Format::Text,
+        );
         for warning in &loaded.warnings {
             tracing::warn!("{warning}");
         }

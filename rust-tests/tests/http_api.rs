@@ -220,3 +220,22 @@ async fn cors_and_custom_headers() {
     );
     assert_eq!(res.headers()["x-served-by"], "rust-echo");
 }
+
+/// `GET /health` needs no key and reports version, uptime, connections and Redis.
+#[tokio::test]
+async fn health() {
+    let s = TestServer::start(|_| {}).await;
+    let _c = s.client().await;
+    let (code, body) = s.get("/health").await;
+    assert_eq!(code, 200);
+    let health: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["connections"], 1);
+    assert_eq!(
+        health["redis_connected"],
+        Value::Null,
+        "Redis subscriber off"
+    );
+    assert!(health["uptime"].as_f64().unwrap() >= 0.0);
+}

@@ -33,6 +33,7 @@ pub struct ServerHandle {
     io: SocketIo,
     shutdown: watch::Sender<bool>,
     served: tokio::task::JoinHandle<()>,
+    grace: std::time::Duration,
     bus_stop: Option<crossbeam_channel::Sender<()>>,
     bus: Option<JoinHandle<()>>,
     ring: Option<RingThread>,
@@ -133,6 +134,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         bus_stop: Some(bus_stop),
         bus: Some(bus),
         ring,
+        grace: config.shutdown_grace,
     })
 }
 
@@ -193,7 +195,15 @@ impl ServerHandle {
             let _ = tokio::task::spawn_blocking(move || bus.join()).await;
         }
         let _ = self.shutdown.send(true);
-        let _ = (&mut self.served).await;
+        // Sockets get a disconnect packet, then the listener closes; a client that does not let
+        // go within the grace period is dropped.
+        if tokio::time::timeout(self.grace, &mut self.served)
+            .await
+            .is_err()
+        {
+            tracing::warn!(grace = ?self.grace, "graceful shutdown took too long; dropping the remaining connections");
+            self.served.abort();
+        }
     }
 }
 

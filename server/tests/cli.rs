@@ -369,3 +369,48 @@ fn environment_overrides_the_file() {
         "Error: invalid value for `port` in environment variable LARAVEL_ECHO_SERVER_PORT: expected a port number (0-65535)"
     );
 }
+
+/// `--log-format json` writes one JSON object per log line.
+#[test]
+fn json_logs() {
+    let dir = temp_dir("jsonlog");
+    write_config(&dir);
+    let mut child = Command::new(BIN)
+        .args(["start", "--dev", "--log-format", "json", "--dir"])
+        .arg(&dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        if line.unwrap() == "Server ready!" {
+            break;
+        }
+    }
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "shutting down"),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["timestamp"].is_string())
+    );
+}

@@ -9,6 +9,23 @@ use crate::channel::ChannelKind;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
+/// `GET /health` (no key): for load balancers and process managers.
+pub(super) async fn health(State(state): State<ApiState>) -> Json<Value> {
+    let stats = &state.engine.stats;
+    let redis = if state.engine.config.subscribers.redis {
+        json!(state.redis.connected())
+    } else {
+        Value::Null
+    };
+    Json(json!({
+        "status": "ok",
+        "version": crate::VERSION,
+        "uptime": stats.uptime(),
+        "connections": stats.connections(),
+        "redis_connected": redis,
+    }))
+}
+
 /// `GET /apps/:appId/status`.
 pub(super) async fn status(State(state): State<ApiState>, _: Authorized) -> ApiResult {
     let stats = &state.engine.stats;

@@ -42,6 +42,7 @@ pub(crate) fn router(state: ApiState) -> Router {
     let headers = response_headers(&state.engine.config);
     let mut router = Router::new()
         .route("/", get(|| async { "OK" }))
+        .route("/health", get(channels::health))
         .route("/apps/{app_id}/status", get(channels::status))
         .route("/apps/{app_id}/channels", get(channels::list))
         .route("/apps/{app_id}/channels/{channel}", get(channels::show))

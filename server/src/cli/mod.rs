@@ -34,6 +34,9 @@ pub enum Command {
         /// Stop a server already running from this config (its lock file) first.
         #[arg(long)]
         force: bool,
+        /// Log lines as text or as JSON objects.
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: crate::logging::Format,
     },
     /// Stop the server started from this config (SIGTERM to the pid in its lock file).
     Stop(ConfigArgs),
@@ -86,7 +89,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => init::run(&args),
-        Command::Start { config, force } => start::run(&config, force),
+        Command::Start {
+            config,
+            force,
+            log_format,
+        } => start::run(&config, force, log_format),
         Command::Stop(config) => stop(&config.path()),
         Command::ClientAdd { id, config } => clients::add(&config.path(), id.as_deref()),
         Command::ClientRemove { id, config } => clients::remove(&config.path(), &id),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{ConfigArgs, lockfile};
 use crate::config::{Config, Protocol};
 
-pub(super) fn run(args: &ConfigArgs, force: bool) -> ExitCode {
+pub(super) fn run(args: &ConfigArgs, force: bool, log_format: crate::logging::Format) -> ExitCode {
     let path = args.path();
     let cwd = std::env::current_dir().unwrap_or_default();
     let loaded = match Config::load_with_env(&path, &crate::config::env::variables(&cwd)) {
@@ -19,7 +19,7 @@ pub(super) fn run(args: &ConfigArgs, force: bool) -> ExitCode {
     };
     let mut config = loaded.config;
     config.dev_mode |= args.dev;
-    crate::logging::init(config.dev_mode, "info");
+    crate::logging::init(config.dev_mode, "info", log_format);
     for warning in &loaded.warnings {
         tracing::warn!("{}: {warning}", path.display());
     }

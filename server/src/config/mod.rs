@@ -50,6 +50,9 @@ pub struct Config {
     pub limits: Limits,
     /// The shared-memory ring PHP processes on this host publish through (`shm`).
     pub shm: ShmConfig,
+    /// How long a graceful shutdown may take before connections are dropped
+    /// (`shutdownGracePeriod`, milliseconds).
+    pub shutdown_grace: Duration,
 }
 
 /// The shared-memory ring (`shm` object).
@@ -204,6 +207,7 @@ impl Default for Config {
                 max_channel_name_length: 1_000,
                 max_buffered_packets: 4_096,
             },
+            shutdown_grace: Duration::from_secs(10),
             shm: ShmConfig {
                 enabled: true,
                 name: None,

@@ -33,6 +33,7 @@ const KNOWN_KEYS: &[&str] = &[
     "maxChannelNameLength",
     "maxBufferedPackets",
     "allowedOrigins",
+    "shutdownGracePeriod",
     "shm",
 ];
 
@@ -175,6 +176,9 @@ impl<'a> Reader<'a> {
                 "allowedOrigins",
                 "origin checks are not enforced by this server; check Origin in a reverse proxy",
             ));
+        }
+        if let Some(ms) = self.uint(root, "shutdownGracePeriod", "shutdownGracePeriod")? {
+            c.shutdown_grace = Duration::from_millis(ms);
         }
         if let Some(shm) = self.object(root, "shm", "shm")? {
             self.shm(shm, &mut c)?;
