@@ -7,6 +7,8 @@
 
 pub mod env;
 mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::time::Duration;
