@@ -6,6 +6,7 @@
 //! - [`server`]: start a server, get a [`ServerHandle`] (`publisher`, `stats`, `shutdown`);
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
+//! - [`origin`]: which browser origins may open a socket;
 //! - [`presence`]: presence members, de-duplicated by `user_id`;
 //! - [`channel`]: which names are public, private and presence, and which events are whispers;
 //! - [`message`]: the one message type every ingress produces;
@@ -28,6 +29,7 @@ pub mod error;
 pub mod ingress;
 pub mod logging;
 pub mod message;
+pub mod origin;
 pub mod payload;
 pub mod presence;
 mod protocol;

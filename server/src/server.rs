@@ -73,6 +73,14 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         redis: redis.clone(),
     })
     .layer(layer);
+    let app = if config.allowed_origins.is_restricted() {
+        let (origins, path) = (config.allowed_origins.clone(), config.socketio.path.clone());
+        app.layer(axum::middleware::from_fn(move |req, next| {
+            check_origin(origins.clone(), path.clone(), req, next)
+        }))
+    } else {
+        app
+    };
 
     let listener = bind(&config).await?;
     let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
@@ -250,6 +258,24 @@ impl Monitor {
             .and_then(Result::ok)
             .map_or(0, |rooms| rooms.len())
     }
+}
+
+/// Refuse a Socket.IO handshake whose `Origin` is not allowed (HTTP 403).
+async fn check_origin(
+    origins: crate::origin::AllowedOrigins,
+    path: String,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with(&path)
+        && let Some(origin) = req.headers().get(axum::http::header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| origins.allows(o))
+    {
+        tracing::warn!(origin = ?origin, "socket refused: origin not allowed");
+        return (axum::http::StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+    }
+    next.run(req).await
 }
 
 fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {

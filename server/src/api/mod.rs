@@ -15,7 +15,7 @@ use axum::extract::Request;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -59,7 +59,12 @@ pub(crate) fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let headers = headers.clone();
             async move {
-                let mut res: Response = next.run(req).await;
+                // CORS preflight: answered here, with the configured headers, for every route.
+                let mut res: Response = if req.method() == axum::http::Method::OPTIONS {
+                    axum::http::StatusCode::NO_CONTENT.into_response()
+                } else {
+                    next.run(req).await
+                };
                 for (name, value) in headers.iter() {
                     res.headers_mut().insert(name.clone(), value.clone());
                 }

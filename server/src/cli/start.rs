@@ -61,6 +61,7 @@ pub(super) fn run(args: &ConfigArgs, force: bool, log_format: crate::logging::Fo
 }
 
 async fn serve(config: Config) -> ExitCode {
+    let mut termination = Termination::register();
     println!("rust-echo {}", crate::VERSION);
     println!(
         "{}",
@@ -96,23 +97,40 @@ async fn serve(config: Config) -> ExitCode {
         println!("✔  Listening for redis events...");
     }
     println!("Server ready!");
-    shutdown_signal().await;
+    termination.recv().await;
     tracing::info!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// SIGINT and SIGTERM, registered when created: a signal that arrives any time after that (even
+/// before the server is ready) ends in a graceful shutdown instead of the default kill.
+struct Termination {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Termination {
+    fn register() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Termination {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    }
+
+    async fn recv(&mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
     }
 }

@@ -46,6 +46,8 @@ pub struct Config {
     pub subscribers: Subscribers,
     /// CORS headers for the HTTP API (`apiOriginAllow`).
     pub api_origin_allow: ApiOriginAllow,
+    /// Browser origins allowed to open a socket (`allowedOrigins`); empty allows any.
+    pub allowed_origins: crate::origin::AllowedOrigins,
     /// Extra response headers for the HTTP API (`headers`).
     pub headers: Vec<(String, String)>,
     /// Bounds on what one client may make the server hold.
@@ -203,6 +205,7 @@ impl Default for Config {
                 redis: true,
             },
             api_origin_allow: ApiOriginAllow::default(),
+            allowed_origins: crate::origin::AllowedOrigins::default(),
             headers: Vec::new(),
             limits: Limits {
                 max_channels_per_socket: 1_000,

@@ -169,13 +169,24 @@ impl<'a> Reader<'a> {
             }
             c.limits.max_buffered_packets = usize::try_from(n).unwrap_or(usize::MAX);
         }
-        if let Some(origins) = non_null(root.get("allowedOrigins"))
-            && origins.as_array().is_none_or(|a| !a.is_empty())
-        {
-            return Err(self.invalid(
-                "allowedOrigins",
-                "origin checks are not enforced by this server; check Origin in a reverse proxy",
-            ));
+        if let Some(origins) = non_null(root.get("allowedOrigins")) {
+            let list: Vec<String> = match origins {
+                Value::String(s) => s
+                    .split(',')
+                    .map(str::to_owned)
+                    .filter(|s| !s.trim().is_empty())
+                    .collect(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        self.invalid("allowedOrigins", "expected an array of origins")
+                    })?,
+                _ => return Err(self.invalid("allowedOrigins", "expected an array of origins")),
+            };
+            c.allowed_origins = crate::origin::AllowedOrigins::parse(&list)
+                .map_err(|reason| self.invalid("allowedOrigins", &reason))?;
         }
         if let Some(ms) = self.uint(root, "shutdownGracePeriod", "shutdownGracePeriod")? {
             c.shutdown_grace = Duration::from_millis(ms);
