@@ -14,6 +14,20 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Read the started server's stdout up to and including `Server ready!`.
+fn banner_until_ready(child: &mut std::process::Child) -> Vec<String> {
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let ready = line == "Server ready!";
+        banner.push(line);
+        if ready {
+            break;
+        }
+    }
+    banner
+}
+
 fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::new(BIN)
         .args(args)
@@ -77,16 +91,7 @@ fn start_banner_warnings_and_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let ready = line == "Server ready!";
-        banner.push(line);
-        if ready {
-            break;
-        }
-    }
+    let banner = banner_until_ready(&mut child);
     assert_eq!(banner[1], "Starting server in DEV mode...");
     assert!(
         banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
@@ -133,15 +138,7 @@ fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut banner = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let ready = line == "Server ready!";
-        banner.push(line);
-        if ready {
-            break;
-        }
-    }
+    let banner = banner_until_ready(&mut child);
     (child, banner)
 }
 
@@ -332,15 +329,7 @@ fn environment_overrides_the_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut banner = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let ready = line == "Server ready!";
-        banner.push(line);
-        if ready {
-            break;
-        }
-    }
+    let banner = banner_until_ready(&mut child);
     assert_eq!(banner[1], "Starting server in DEV mode...", "from .env");
     assert!(
         banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
@@ -383,12 +372,7 @@ fn json_logs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    for line in out.lines() {
-        if line.unwrap() == "Server ready!" {
-            break;
-        }
-    }
+    banner_until_ready(&mut child);
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())

@@ -238,21 +238,7 @@ impl Config {
     /// # Errors
     /// The file is missing, unreadable, not JSON, or holds an invalid value.
     pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ConfigError::NotFound(path.to_owned())
-            } else {
-                ConfigError::Unreadable {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        })?;
-        let value: Value = serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_value(&value, &path.display().to_string())
+        Self::from_value(&read_json(path)?, &path.display().to_string())
     }
 
     /// Read a config file and apply the environment's overrides over it (see [`env`]); an
@@ -264,21 +250,7 @@ impl Config {
         path: &Path,
         vars: &std::collections::BTreeMap<String, String>,
     ) -> Result<Loaded, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                ConfigError::NotFound(path.to_owned())
-            } else {
-                ConfigError::Unreadable {
-                    path: path.to_owned(),
-                    source,
-                }
-            }
-        })?;
-        let mut value: Value =
-            serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
-                path: path.to_owned(),
-                source,
-            })?;
+        let mut value = read_json(path)?;
         let overrides = env::overrides(vars);
         env::apply(&mut value, &overrides);
         Self::from_value(&value, &path.display().to_string()).map_err(|e| match e {
@@ -313,4 +285,22 @@ impl Config {
     pub fn key_prefix(&self) -> &str {
         &self.redis.key_prefix
     }
+}
+
+/// The config file as JSON, with errors that say whether it is missing, unreadable or not JSON.
+fn read_json(path: &Path) -> Result<Value, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound(path.to_owned())
+        } else {
+            ConfigError::Unreadable {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })?;
+    serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
+        path: path.to_owned(),
+        source,
+    })
 }
