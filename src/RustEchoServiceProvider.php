@@ -9,6 +9,7 @@ use RustEcho\Laravel\Broadcasting\RustBroadcaster;
 use RustEcho\Laravel\Console\ServeCommand;
 use RustEcho\Laravel\Console\StatusCommand;
 use RustEcho\Laravel\Support\MissingRedis;
+use RustEcho\Laravel\Support\Runtime;
 use RustEcho\Laravel\Support\ServerConfig;
 
 class RustEchoServiceProvider extends ServiceProvider
@@ -36,7 +37,7 @@ class RustEchoServiceProvider extends ServiceProvider
         });
 
         // Point this process's publishes at the configured server's ring, unless php.ini does.
-        if (function_exists('RustEcho\publish') && ini_get('rust_echo.ring') === '') {
+        if (Runtime::hasExtension() && ini_get('rust_echo.ring') === '') {
             ini_set('rust_echo.ring', ServerConfig::ringName(ServerConfig::fromLaravel($this->app['config'])));
         }
 

@@ -3,6 +3,7 @@
 namespace RustEcho\Laravel\Console;
 
 use Illuminate\Console\Command;
+use RustEcho\Laravel\Support\Runtime;
 use RustEcho\Laravel\Support\ServerConfig;
 use Throwable;
 
@@ -36,7 +37,7 @@ class ServeCommand extends Command
             return self::FAILURE;
         }
 
-        if (function_exists('RustEcho\publish')) {
+        if (Runtime::hasExtension()) {
             $this->banner($config, 'the rust_echo extension, in this process');
 
             try {
@@ -114,7 +115,7 @@ class ServeCommand extends Command
         $this->info("rust-echo on $scheme://$host:$port (Socket.IO path $path), run by $how");
 
         $transports = [];
-        if (function_exists('RustEcho\publish')) {
+        if (Runtime::hasExtension()) {
             $transports[] = 'in-process';
         }
         if ($config['shm']['enabled'] ?? true) {
