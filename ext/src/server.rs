@@ -28,6 +28,7 @@ impl Server {
     }
 
     /// `start()`, then block until SIGINT/SIGTERM or `stop()`; returns after a graceful shutdown.
+    /// SIGHUP reloads the TLS certificate of an `https` server.
     pub fn serve(config: Option<&ZendHashTable>) -> PhpResult<()> {
         // Block the signals before the server's threads exist, so they inherit the mask and the
         // signals stay pending until taken below: PHP's own handlers never see them.
@@ -40,9 +41,13 @@ impl Server {
             );
         };
         loop {
-            if guard.wait(Duration::from_millis(100)) {
-                Self::stop();
-                break;
+            match guard.wait(Duration::from_millis(100)) {
+                Some(libc::SIGHUP) => reload_tls(),
+                Some(_) => {
+                    Self::stop();
+                    break;
+                }
+                None => {}
             }
             if done.try_recv().is_ok() {
                 // The server stopped by itself.
@@ -83,7 +88,7 @@ impl Server {
     }
 }
 
-/// SIGINT and SIGTERM blocked on the PHP thread for as long as this lives.
+/// SIGINT, SIGTERM and SIGHUP blocked on the PHP thread for as long as this lives.
 struct SignalGuard {
     set: libc::sigset_t,
     previous: libc::sigset_t,
@@ -99,19 +104,22 @@ impl SignalGuard {
             libc::sigemptyset(&raw mut set);
             libc::sigaddset(&raw mut set, libc::SIGINT);
             libc::sigaddset(&raw mut set, libc::SIGTERM);
+            libc::sigaddset(&raw mut set, libc::SIGHUP);
             libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, &raw mut previous);
             SignalGuard { set, previous }
         }
     }
 
-    /// Whether SIGINT or SIGTERM arrived within `timeout`.
-    fn wait(&self, timeout: Duration) -> bool {
+    /// The signal that arrived within `timeout`, if any.
+    fn wait(&self, timeout: Duration) -> Option<i32> {
         let ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: libc::c_long::from(i32::try_from(timeout.subsec_nanos()).unwrap_or(0)),
         };
         // SAFETY: `set` is initialised; a null siginfo pointer is allowed.
-        unsafe { libc::sigtimedwait(&raw const self.set, std::ptr::null_mut(), &raw const ts) > 0 }
+        let signal =
+            unsafe { libc::sigtimedwait(&raw const self.set, std::ptr::null_mut(), &raw const ts) };
+        (signal > 0).then_some(signal)
     }
 }
 
@@ -125,6 +133,18 @@ impl Drop for SignalGuard {
                 std::ptr::null_mut(),
             );
         }
+    }
+}
+
+/// SIGHUP: read the certificate files again; a failure keeps the current certificate.
+fn reload_tls() {
+    let monitor = with_state(|s| s.hosted.as_ref().map(|h| h.monitor.clone()));
+    match monitor.map(|m| m.reload_tls()) {
+        Some(Ok(true)) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; serving the previous one");
+        }
+        Some(Ok(false)) | None => {}
     }
 }
 

@@ -2,10 +2,12 @@
 //! does it (form field `channel_name`, the client's headers and cookies), plus what it lacks: a
 //! timeout, a shared keep-alive connection pool, and the browser headers Sanctum needs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::error::StartError;
@@ -41,6 +43,9 @@ pub enum Outcome {
     },
     /// No answer (connection refused, timeout, TLS error): status 0 for the client.
     Failed(String),
+    /// `maxConcurrentAuth` requests stayed in flight for all of `authTimeout`; the request was
+    /// never sent. Status 503 for the client.
+    Busy,
 }
 
 /// Headers never taken from the client: they describe the request this server sends.
@@ -62,6 +67,9 @@ pub struct Authorizer {
     client: reqwest::Client,
     hosts: Vec<String>,
     endpoint: String,
+    /// One permit per request in flight (`maxConcurrentAuth`).
+    slots: Arc<Semaphore>,
+    wait: Duration,
 }
 
 impl Authorizer {
@@ -78,7 +86,7 @@ impl Authorizer {
             .connect_timeout(config.auth_timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
+            .pool_max_idle_per_host(config.limits.max_concurrent_auth)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| StartError::AuthClient(e.to_string()))?;
@@ -86,6 +94,8 @@ impl Authorizer {
             client,
             hosts: config.auth_host.clone(),
             endpoint: config.auth_endpoint.clone(),
+            slots: Arc::new(Semaphore::new(config.limits.max_concurrent_auth)),
+            wait: config.auth_timeout,
         })
     }
 
@@ -119,13 +129,17 @@ impl Authorizer {
     }
 
     /// Ask the app whether this socket may join `channel`. `client_headers` are the
-    /// `auth.headers` of the `subscribe` payload, forwarded verbatim.
+    /// `auth.headers` of the `subscribe` payload, forwarded verbatim. At most
+    /// `maxConcurrentAuth` requests are in flight; others wait their turn up to `authTimeout`.
     pub async fn authorize(
         &self,
         channel: &str,
         client_headers: Option<&Map<String, Value>>,
         handshake: &Handshake,
     ) -> Outcome {
+        let Ok(Ok(_slot)) = tokio::time::timeout(self.wait, self.slots.acquire()).await else {
+            return Outcome::Busy;
+        };
         let referer = handshake.referer.as_ref().and_then(|r| r.to_str().ok());
         let url = format!("{}{}", self.host_for(referer), self.endpoint);
         let headers = request_headers(client_headers, handshake);

@@ -9,9 +9,10 @@ use socketioxide::socket::Sid;
 
 use crate::auth::Authorizer;
 use crate::config::Config;
+use crate::listener::watchdog::Watchdog;
 use crate::message::Message;
 use crate::presence::Presence;
-use crate::stats::{Ingress, Stats};
+use crate::stats::{DropReason, Ingress, Stats};
 
 /// Shared by the socket handlers, the ingresses and the HTTP API.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub(crate) struct Engine {
     pub auth: Authorizer,
     /// Counters.
     pub stats: Arc<Stats>,
+    /// Write progress of every connection, to disconnect those that stopped reading.
+    pub watchdog: Arc<Watchdog>,
 }
 
 /// Log at INFO in dev mode (as laravel-echo-server's `devMode` prints), else at DEBUG.
@@ -58,8 +61,10 @@ impl Engine {
                 None => self.io.to(channel.clone()),
             };
             if let Err(e) = now(to.emit(&msg.event, &(channel, &msg.data))) {
-                self.stats.dropped();
-                tracing::warn!(channel = %channel, error = %e, "broadcast not queued for every socket (a client is not reading)");
+                self.stats.dropped(DropReason::ClientBufferFull);
+                tracing::debug!(channel = %channel, error = %e, "broadcast not queued for every socket");
+                // A socket's buffer is full: disconnect the clients that stopped reading.
+                self.watchdog.reap();
             }
             self.stats.delivered(1);
         }

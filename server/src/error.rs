@@ -60,6 +60,9 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS certificate or key (`sslCertPath`, `sslKeyPath`, ...) cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::listener::tls::TlsError),
     /// The async runtime or the server thread could not be created.
     #[error("could not start the server runtime: {0}")]
     Runtime(std::io::Error),

@@ -9,15 +9,20 @@ use std::thread::JoinHandle;
 use socketioxide::{SocketIo, TransportType};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 use crate::api::{self, ApiState};
 use crate::auth::Authorizer;
-use crate::config::{Config, Protocol};
+use crate::config::Config;
 use crate::engine::Engine;
-use crate::error::{ConfigError, StartError};
+use crate::error::StartError;
+use crate::gate::Gate;
 use crate::ingress::bus::{self, Publisher};
 use crate::ingress::redis::{self as redis_ingress, RedisStatus};
 use crate::ingress::shm::RingThread;
+use crate::listener::tls::{Certificates, TlsError};
+use crate::listener::watchdog::Watchdog;
+use crate::listener::{Listener, Peer};
 use crate::presence::Presence;
 use crate::protocol;
 use crate::shm::{Consumer, RingInfo};
@@ -37,56 +42,55 @@ pub struct ServerHandle {
     bus_stop: Option<crossbeam_channel::Sender<()>>,
     bus: Option<JoinHandle<()>>,
     ring: Option<RingThread>,
+    certificates: Option<Arc<Certificates>>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 /// Start a server on the current tokio runtime.
 ///
 /// # Errors
-/// The configuration cannot be served (e.g. `https` without TLS files) or the address cannot
-/// be bound.
+/// The TLS files cannot be used, the address cannot be bound, or the ring cannot be created.
 pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
-    if config.protocol == Protocol::Https {
-        return Err(ConfigError::Invalid {
-            key: "protocol".to_owned(),
-            source_name: "config".to_owned(),
-            reason: "\"https\" is not served by this build; terminate TLS in a reverse proxy"
-                .to_owned(),
-        }
-        .into());
-    }
+    let certificates = match &config.tls {
+        Some(files) => Some(Certificates::load(files)?),
+        None => None,
+    };
+    let acceptor = match &certificates {
+        Some(c) => Some(TlsAcceptor::from(Arc::new(c.server_config()?))),
+        None => None,
+    };
     let config = Arc::new(config);
     let auth = Authorizer::new(&config)?;
     let (layer, io) = socketio_builder(&config).build_layer();
     let stats = Arc::new(Stats::default());
+    let gate = Gate::new(&config, stats.clone());
+    let watchdog = Watchdog::new(stats.clone());
     let engine = Arc::new(Engine {
         io: io.clone(),
         config: config.clone(),
         presence: Presence::default(),
         auth,
         stats: stats.clone(),
+        watchdog: watchdog.clone(),
     });
-    protocol::register(&engine);
+    protocol::register(&engine, gate.clone());
 
     let redis = Arc::new(RedisStatus::default());
     let app = api::router(ApiState {
         engine: engine.clone(),
         redis: redis.clone(),
     })
-    .layer(layer);
-    let app = if config.allowed_origins.is_restricted() {
-        let (origins, path) = (config.allowed_origins.clone(), config.socketio.path.clone());
-        app.layer(axum::middleware::from_fn(move |req, next| {
-            check_origin(origins.clone(), path.clone(), req, next)
-        }))
-    } else {
-        app
-    };
+    .layer(layer)
+    .layer(axum::middleware::from_fn(move |req, next| {
+        crate::gate::admit(gate.clone(), req, next)
+    }));
 
-    let listener = bind(&config).await?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+    let tcp = bind(&config).await?;
+    let local_addr = tcp.local_addr().map_err(|source| StartError::Bind {
         addr: listen_addr(&config),
         source,
     })?;
+    let listener = Listener::new(tcp, watchdog, acceptor);
 
     let ring = if config.shm.enabled {
         let consumer = Consumer::create(
@@ -109,7 +113,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
             // Close every socket so the open WebSockets and polls let the server finish.
             closing_io.close().await;
         };
-        let make = app.into_make_service_with_connect_info::<SocketAddr>();
+        let make = app.into_make_service_with_connect_info::<Peer>();
         if let Err(e) = axum::serve(listener, make)
             .with_graceful_shutdown(graceful)
             .await
@@ -117,6 +121,9 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
             tracing::error!(error = %e, "HTTP server stopped");
         }
     });
+
+    let metrics_addr =
+        crate::metrics::serve(&config.metrics, stats.clone(), shutdown_rx.clone()).await;
 
     if config.subscribers.redis {
         tokio::spawn(redis_ingress::run(
@@ -143,6 +150,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         bus: Some(bus),
         ring,
         grace: config.shutdown_grace,
+        certificates,
+        metrics_addr,
     })
 }
 
@@ -150,6 +159,20 @@ impl ServerHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, when the metrics listener is up.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Read the TLS certificate and key files again; new connections get the new certificate,
+    /// open ones keep theirs. `Ok(false)` when the server does not speak TLS.
+    ///
+    /// # Errors
+    /// The files cannot be used; the current certificate stays.
+    pub fn reload_tls(&self) -> Result<bool, TlsError> {
+        reload(self.certificates.as_ref())
     }
 
     /// The in-process publish API.
@@ -180,6 +203,7 @@ impl ServerHandle {
             redis: self.redis.clone(),
             ring: self.ring.as_ref().map(RingThread::info_handle),
             io: self.io.clone(),
+            certificates: self.certificates.clone(),
         }
     }
 
@@ -223,6 +247,7 @@ pub struct Monitor {
     redis: Arc<RedisStatus>,
     ring: Option<Arc<std::sync::Mutex<RingInfo>>>,
     io: SocketIo,
+    certificates: Option<Arc<Certificates>>,
 }
 
 impl Monitor {
@@ -249,6 +274,14 @@ impl Monitor {
         })
     }
 
+    /// As [`ServerHandle::reload_tls`].
+    ///
+    /// # Errors
+    /// The files cannot be used; the current certificate stays.
+    pub fn reload_tls(&self) -> Result<bool, TlsError> {
+        reload(self.certificates.as_ref())
+    }
+
     /// Channels with at least one subscriber.
     pub fn channel_count(&self) -> usize {
         use futures_util::FutureExt;
@@ -260,22 +293,11 @@ impl Monitor {
     }
 }
 
-/// Refuse a Socket.IO handshake whose `Origin` is not allowed (HTTP 403).
-async fn check_origin(
-    origins: crate::origin::AllowedOrigins,
-    path: String,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if req.uri().path().starts_with(&path)
-        && let Some(origin) = req.headers().get(axum::http::header::ORIGIN)
-        && !origin.to_str().is_ok_and(|o| origins.allows(o))
-    {
-        tracing::warn!(origin = ?origin, "socket refused: origin not allowed");
-        return (axum::http::StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+fn reload(certificates: Option<&Arc<Certificates>>) -> Result<bool, TlsError> {
+    match certificates {
+        Some(c) => c.reload().map(|()| true),
+        None => Ok(false),
     }
-    next.run(req).await
 }
 
 fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {

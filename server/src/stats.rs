@@ -1,13 +1,22 @@
-//! Counters the server keeps while it runs: lock-free, updated on the hot paths, read by the HTTP
-//! API, the PHP extension's `Server::stats()` and the metrics endpoint.
+//! What the server counts while it runs: Prometheus metrics (`prometheus-client`) updated on the
+//! hot paths with single atomic operations, read by the HTTP API, the PHP extension's
+//! `Server::stats()` and the `/metrics` listener. Every labelled series a hot path touches is
+//! created up front, so counting never takes the family's lock.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use serde::Serialize;
 
+use crate::channel::ChannelKind;
+
 /// Where a message entered the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
 pub enum Ingress {
     /// The in-process publish API (the PHP extension in the same process).
     Memory,
@@ -19,38 +28,175 @@ pub enum Ingress {
     Http,
 }
 
-/// Live counters.
+/// Why something was dropped or refused; the `reason` label of `rust_echo_dropped_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// A published message that is not valid (bad JSON, no event, bad channel).
+    InvalidMessage,
+    /// A broadcast could not be queued for a socket whose buffer is full.
+    ClientBufferFull,
+    /// A connection that stopped reading was disconnected.
+    SlowReader,
+    /// A client event over the per-socket rate limit.
+    ClientEventRate,
+    /// A subscription that waited too long for an authorization slot.
+    AuthQueue,
+    /// A connection refused at `maxConnections`.
+    ConnectionLimit,
+    /// A subscribe refused at `maxChannelsPerSocket`.
+    ChannelLimit,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 7] = [
+        DropReason::InvalidMessage,
+        DropReason::ClientBufferFull,
+        DropReason::SlowReader,
+        DropReason::ClientEventRate,
+        DropReason::AuthQueue,
+        DropReason::ConnectionLimit,
+        DropReason::ChannelLimit,
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct IngressLabel {
+    ingress: Ingress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: DropReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+enum Kind {
+    Public,
+    Private,
+    Presence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabel {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DisconnectLabel {
+    reason: String,
+}
+
+/// Live counters and the registry that exposes them.
 #[derive(Debug)]
 pub struct Stats {
     started: Instant,
-    connections: AtomicU64,
-    in_memory: AtomicU64,
-    in_shm: AtomicU64,
-    in_redis: AtomicU64,
-    in_http: AtomicU64,
-    /// Broadcasts handed to the sockets of a channel (one per message and channel).
-    delivered: AtomicU64,
-    /// Messages refused at ingress (bad JSON, missing event, full queue).
-    dropped: AtomicU64,
-    auth_ok: AtomicU64,
-    auth_failed: AtomicU64,
-    whispers: AtomicU64,
+    registry: Registry,
+    connections: Gauge,
+    subscriptions: [Gauge; 3],
+    messages_in: [Counter; 4],
+    messages_out: Counter,
+    whispers: Counter,
+    auth_granted: Counter,
+    auth_failures: Family<StatusLabel, Counter>,
+    auth_failed: Counter,
+    auth_seconds: Histogram,
+    redis_reconnects: Counter,
+    dropped: [Counter; DropReason::ALL.len()],
+    disconnects: Family<DisconnectLabel, Counter>,
 }
 
 impl Default for Stats {
     fn default() -> Self {
+        let mut r = Registry::with_prefix("rust_echo");
+        let connections = Gauge::default();
+        r.register(
+            "connections",
+            "Open Socket.IO connections",
+            connections.clone(),
+        );
+        let subs = Family::<KindLabel, Gauge>::default();
+        r.register(
+            "subscriptions",
+            "Channel subscriptions by channel kind",
+            subs.clone(),
+        );
+        let subscriptions = [Kind::Public, Kind::Private, Kind::Presence]
+            .map(|kind| subs.get_or_create_owned(&KindLabel { kind }));
+        let inbound = Family::<IngressLabel, Counter>::default();
+        r.register(
+            "messages_in",
+            "Messages received, by ingress",
+            inbound.clone(),
+        );
+        let messages_in = [Ingress::Memory, Ingress::Shm, Ingress::Redis, Ingress::Http]
+            .map(|ingress| inbound.get_or_create_owned(&IngressLabel { ingress }));
+        let messages_out = Counter::default();
+        r.register(
+            "messages_out",
+            "Broadcasts handed to the sockets of a channel (one per message and channel)",
+            messages_out.clone(),
+        );
+        let whispers = Counter::default();
+        r.register("whispers", "Client events relayed", whispers.clone());
+        let auth_granted = Counter::default();
+        r.register(
+            "auth_granted",
+            "Channel authorizations granted",
+            auth_granted.clone(),
+        );
+        let auth_failures = Family::<StatusLabel, Counter>::default();
+        r.register(
+            "auth_failures",
+            "Channel authorizations refused, by HTTP status (0: no answer, 503: no free slot)",
+            auth_failures.clone(),
+        );
+        let auth_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        r.register(
+            "auth_duration_seconds",
+            "Time from subscribe to the auth endpoint's answer",
+            auth_seconds.clone(),
+        );
+        let redis_reconnects = Counter::default();
+        r.register(
+            "redis_reconnects",
+            "Times the Redis subscriber connected again after losing its connection",
+            redis_reconnects.clone(),
+        );
+        let drops = Family::<ReasonLabel, Counter>::default();
+        r.register(
+            "dropped",
+            "Messages, events and clients dropped or refused, by reason",
+            drops.clone(),
+        );
+        let dropped =
+            DropReason::ALL.map(|reason| drops.get_or_create_owned(&ReasonLabel { reason }));
+        let disconnects = Family::<DisconnectLabel, Counter>::default();
+        r.register(
+            "disconnects",
+            "Closed connections, by reason",
+            disconnects.clone(),
+        );
         Stats {
             started: Instant::now(),
-            connections: AtomicU64::new(0),
-            in_memory: AtomicU64::new(0),
-            in_shm: AtomicU64::new(0),
-            in_redis: AtomicU64::new(0),
-            in_http: AtomicU64::new(0),
-            delivered: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            auth_ok: AtomicU64::new(0),
-            auth_failed: AtomicU64::new(0),
-            whispers: AtomicU64::new(0),
+            registry: r,
+            connections,
+            subscriptions,
+            messages_in,
+            messages_out,
+            whispers,
+            auth_granted,
+            auth_failures,
+            auth_failed: Counter::default(),
+            auth_seconds,
+            redis_reconnects,
+            dropped,
+            disconnects,
         }
     }
 }
@@ -66,7 +212,7 @@ pub struct Snapshot {
     pub messages_in: MessagesIn,
     /// Broadcasts handed to a channel's sockets.
     pub messages_delivered: u64,
-    /// Messages refused at ingress.
+    /// Published messages refused as invalid.
     pub messages_dropped: u64,
     /// Channel authorizations granted.
     pub auth_ok: u64,
@@ -91,43 +237,66 @@ pub struct MessagesIn {
 
 impl Stats {
     pub(crate) fn connected(&self) {
-        self.connections.fetch_add(1, Relaxed);
+        self.connections.inc();
     }
 
-    pub(crate) fn disconnected(&self) {
-        self.connections.fetch_sub(1, Relaxed);
+    pub(crate) fn disconnected(&self, reason: &str) {
+        self.connections.dec();
+        self.disconnects
+            .get_or_create(&DisconnectLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn subscribed(&self, kind: ChannelKind) {
+        self.subscriptions[kind_index(kind)].inc();
+    }
+
+    pub(crate) fn unsubscribed(&self, kind: ChannelKind) {
+        self.subscriptions[kind_index(kind)].dec();
     }
 
     pub(crate) fn received(&self, ingress: Ingress) {
-        let counter = match ingress {
-            Ingress::Memory => &self.in_memory,
-            Ingress::Shm => &self.in_shm,
-            Ingress::Redis => &self.in_redis,
-            Ingress::Http => &self.in_http,
-        };
-        counter.fetch_add(1, Relaxed);
+        self.messages_in[ingress as usize].inc();
     }
 
     pub(crate) fn delivered(&self, n: u64) {
-        self.delivered.fetch_add(n, Relaxed);
+        self.messages_out.inc_by(n);
     }
 
-    pub(crate) fn dropped(&self) {
-        self.dropped.fetch_add(1, Relaxed);
+    pub(crate) fn dropped(&self, reason: DropReason) {
+        self.dropped[reason as usize].inc();
     }
 
-    pub(crate) fn auth(&self, ok: bool) {
-        let counter = if ok { &self.auth_ok } else { &self.auth_failed };
-        counter.fetch_add(1, Relaxed);
+    /// An authorization answered: granted, or refused with `status` (0 when Laravel did not
+    /// answer), after `took`.
+    pub(crate) fn auth(&self, status: Option<u16>, took: Duration) {
+        self.auth_seconds.observe(took.as_secs_f64());
+        match status {
+            None => {
+                self.auth_granted.inc();
+            }
+            Some(status) => {
+                self.auth_failed.inc();
+                self.auth_failures
+                    .get_or_create(&StatusLabel { status })
+                    .inc();
+            }
+        }
+    }
+
+    pub(crate) fn redis_reconnected(&self) {
+        self.redis_reconnects.inc();
     }
 
     pub(crate) fn whispered(&self) {
-        self.whispers.fetch_add(1, Relaxed);
+        self.whispers.inc();
     }
 
     /// Open connections right now.
     pub fn connections(&self) -> u64 {
-        self.connections.load(Relaxed)
+        u64::try_from(self.connections.get()).unwrap_or(0)
     }
 
     /// Seconds since start.
@@ -135,22 +304,44 @@ impl Stats {
         self.started.elapsed().as_secs_f64()
     }
 
+    /// How many times something was dropped for `reason`.
+    pub fn drops(&self, reason: DropReason) -> u64 {
+        self.dropped[reason as usize].get()
+    }
+
+    /// Every metric in the Prometheus text exposition format.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
     /// Copy every counter.
     pub fn snapshot(&self) -> Snapshot {
+        let ingress = |i: Ingress| self.messages_in[i as usize].get();
         Snapshot {
             uptime: self.uptime(),
             connections: self.connections(),
             messages_in: MessagesIn {
-                memory: self.in_memory.load(Relaxed),
-                shm: self.in_shm.load(Relaxed),
-                redis: self.in_redis.load(Relaxed),
-                http: self.in_http.load(Relaxed),
+                memory: ingress(Ingress::Memory),
+                shm: ingress(Ingress::Shm),
+                redis: ingress(Ingress::Redis),
+                http: ingress(Ingress::Http),
             },
-            messages_delivered: self.delivered.load(Relaxed),
-            messages_dropped: self.dropped.load(Relaxed),
-            auth_ok: self.auth_ok.load(Relaxed),
-            auth_failed: self.auth_failed.load(Relaxed),
-            whispers: self.whispers.load(Relaxed),
+            messages_delivered: self.messages_out.get(),
+            messages_dropped: self.drops(DropReason::InvalidMessage),
+            auth_ok: self.auth_granted.get(),
+            auth_failed: self.auth_failed.get(),
+            whispers: self.whispers.get(),
         }
+    }
+}
+
+fn kind_index(kind: ChannelKind) -> usize {
+    match kind {
+        ChannelKind::Public => 0,
+        ChannelKind::Private => 1,
+        ChannelKind::Presence => 2,
     }
 }

@@ -96,18 +96,39 @@ async fn serve(config: Config) -> ExitCode {
     if subscribers.redis {
         println!("✔  Listening for redis events...");
     }
+    if let Some(metrics) = handle.metrics_addr() {
+        println!("✔  Metrics at http://{metrics}/metrics");
+    }
     println!("Server ready!");
-    termination.recv().await;
+    while termination.recv().await == Signal::Hangup {
+        match handle.reload_tls() {
+            Ok(true) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+            Ok(false) => tracing::info!("SIGHUP: nothing to reload (protocol is http)"),
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: TLS certificate not reloaded; serving the previous one")
+            }
+        }
+    }
     tracing::info!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// SIGINT and SIGTERM, registered when created: a signal that arrives any time after that (even
-/// before the server is ready) ends in a graceful shutdown instead of the default kill.
+/// SIGINT, SIGTERM and SIGHUP, registered when created: a signal that arrives any time after
+/// that (even before the server is ready) is handled instead of killing the process.
 struct Termination {
     interrupt: Option<tokio::signal::unix::Signal>,
     terminate: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+/// What [`Termination::recv`] received.
+#[derive(Debug, PartialEq, Eq)]
+enum Signal {
+    /// SIGINT or SIGTERM: shut down.
+    Stop,
+    /// SIGHUP: reload the TLS certificate.
+    Hangup,
 }
 
 impl Termination {
@@ -116,10 +137,11 @@ impl Termination {
         Termination {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
+            hangup: signal(SignalKind::hangup()).ok(),
         }
     }
 
-    async fn recv(&mut self) {
+    async fn recv(&mut self) -> Signal {
         async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
             match s {
                 Some(s) => {
@@ -129,8 +151,9 @@ impl Termination {
             }
         }
         tokio::select! {
-            () = next(&mut self.interrupt) => {}
-            () = next(&mut self.terminate) => {}
+            () = next(&mut self.interrupt) => Signal::Stop,
+            () = next(&mut self.terminate) => Signal::Stop,
+            () = next(&mut self.hangup) => Signal::Hangup,
         }
     }
 }

@@ -6,11 +6,12 @@
 //! `"subscribers": {"http": false}` keeps the Redis subscriber on instead of silently dropping it.
 
 pub mod env;
+mod operations;
 mod reader;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -40,6 +41,11 @@ pub struct Config {
     pub port: u16,
     /// `http` or `https` (`protocol`).
     pub protocol: Protocol,
+    /// Certificate and key for `https` (`sslCertPath`, `sslKeyPath`, `sslCertChainPath`,
+    /// `sslPassphrase`); `Some` exactly when the protocol is `https`.
+    pub tls: Option<TlsFiles>,
+    /// The Prometheus listener (`metrics`).
+    pub metrics: MetricsConfig,
     /// Socket.IO transport options (`socketio`).
     pub socketio: SocketIoOptions,
     /// Which ingresses are on (`subscribers`).
@@ -57,6 +63,31 @@ pub struct Config {
     /// How long a graceful shutdown may take before connections are dropped
     /// (`shutdownGracePeriod`, milliseconds).
     pub shutdown_grace: Duration,
+}
+
+/// The TLS files of an `https` server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM certificate, leaf first (`sslCertPath`).
+    pub cert: PathBuf,
+    /// PEM private key: PKCS#8, PKCS#1 or SEC1, or encrypted PKCS#8 (`sslKeyPath`).
+    pub key: PathBuf,
+    /// PEM intermediate certificates appended to the chain (`sslCertChainPath`).
+    pub chain: Option<PathBuf>,
+    /// Decrypts an encrypted key (`sslPassphrase`).
+    pub passphrase: Option<String>,
+}
+
+/// Where Prometheus scrapes `/metrics` (`metrics` object). A listener of its own, so the
+/// numbers are not exposed on the public port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` (`metrics.enabled`).
+    pub enabled: bool,
+    /// Listen address (`metrics.host`).
+    pub host: String,
+    /// Listen port; 0 picks a free one (`metrics.port`).
+    pub port: u16,
 }
 
 /// The shared-memory ring (`shm` object).
@@ -166,9 +197,21 @@ pub struct Limits {
     pub max_channels_per_socket: usize,
     /// Longest accepted channel name in bytes (`maxChannelNameLength`).
     pub max_channel_name_length: usize,
-    /// Packets queued per connection before further ones are dropped for it
-    /// (`maxBufferedPackets`). Queued broadcasts share one encoded buffer, so this costs little.
+    /// Packets queued per connection (`maxBufferedPackets`). Queued broadcasts share one
+    /// encoded buffer, so this costs little. A connection that has this many queued and has not
+    /// accepted a byte for two seconds is disconnected.
     pub max_buffered_packets: usize,
+    /// Open Socket.IO connections; further handshakes get HTTP 503 (`maxConnections`, 0: no
+    /// limit besides the process's file descriptors).
+    pub max_connections: usize,
+    /// Authorization requests in flight to the app at once; further subscribes wait for a slot
+    /// within `authTimeout` (`maxConcurrentAuth`).
+    pub max_concurrent_auth: usize,
+    /// Client events (whispers) one socket may send per second, on average
+    /// (`clientEventsPerSecond`, 0: no limit).
+    pub client_events_per_second: u32,
+    /// Client events one socket may send in a burst (`clientEventBurst`).
+    pub client_event_burst: u32,
 }
 
 impl Default for Config {
@@ -191,6 +234,12 @@ impl Default for Config {
             host: None,
             port: 6001,
             protocol: Protocol::Http,
+            tls: None,
+            metrics: MetricsConfig {
+                enabled: true,
+                host: "127.0.0.1".to_owned(),
+                port: 9601,
+            },
             socketio: SocketIoOptions {
                 path: "/socket.io".to_owned(),
                 ping_interval: Duration::from_millis(25_000),
@@ -211,6 +260,10 @@ impl Default for Config {
                 max_channels_per_socket: 1_000,
                 max_channel_name_length: 1_000,
                 max_buffered_packets: 4_096,
+                max_connections: 100_000,
+                max_concurrent_auth: 100,
+                client_events_per_second: 10,
+                client_event_burst: 20,
             },
             shutdown_grace: Duration::from_secs(10),
             shm: ShmConfig {

@@ -32,6 +32,11 @@ const KNOWN_KEYS: &[&str] = &[
     "maxChannelsPerSocket",
     "maxChannelNameLength",
     "maxBufferedPackets",
+    "maxConnections",
+    "maxConcurrentAuth",
+    "clientEventsPerSecond",
+    "clientEventBurst",
+    "metrics",
     "allowedOrigins",
     "shutdownGracePeriod",
     "shm",
@@ -51,7 +56,7 @@ const SOCKETIO_KEYS: &[&str] = &[
 ];
 
 pub(super) struct Reader<'a> {
-    root: &'a Map<String, Value>,
+    pub(super) root: &'a Map<String, Value>,
     source: String,
     warnings: Vec<String>,
 }
@@ -157,18 +162,7 @@ impl<'a> Reader<'a> {
                 c.headers.push((name.clone(), v));
             }
         }
-        if let Some(n) = self.uint(root, "maxChannelsPerSocket", "maxChannelsPerSocket")? {
-            c.limits.max_channels_per_socket = usize::try_from(n).unwrap_or(usize::MAX);
-        }
-        if let Some(n) = self.uint(root, "maxChannelNameLength", "maxChannelNameLength")? {
-            c.limits.max_channel_name_length = usize::try_from(n).unwrap_or(usize::MAX);
-        }
-        if let Some(n) = self.uint(root, "maxBufferedPackets", "maxBufferedPackets")? {
-            if n == 0 {
-                return Err(self.invalid("maxBufferedPackets", "expected at least 1"));
-            }
-            c.limits.max_buffered_packets = usize::try_from(n).unwrap_or(usize::MAX);
-        }
+        self.operations(root, &mut c)?;
         if let Some(origins) = non_null(root.get("allowedOrigins")) {
             let list: Vec<String> = match origins {
                 Value::String(s) => s
@@ -359,7 +353,7 @@ impl<'a> Reader<'a> {
     }
 
     /// laravel-echo-server sanitizes the port with `([0-9]{2,5})/?$`; numbers are taken as they are.
-    fn port(&self, v: &Value, key: &str) -> Result<u16, ConfigError> {
+    pub(super) fn port(&self, v: &Value, key: &str) -> Result<u16, ConfigError> {
         let parsed = match v {
             Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
             Value::String(s) => {
@@ -373,7 +367,7 @@ impl<'a> Reader<'a> {
         parsed.ok_or_else(|| self.invalid(key, "expected a port number (0-65535)"))
     }
 
-    fn string(
+    pub(super) fn string(
         &self,
         obj: &Map<String, Value>,
         name: &str,
@@ -388,7 +382,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Accepts `true`/`false` and the strings environment variables produce.
-    fn boolish(
+    pub(super) fn boolish(
         &self,
         obj: &Map<String, Value>,
         name: &str,
@@ -406,7 +400,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn uint(
+    pub(super) fn uint(
         &self,
         obj: &Map<String, Value>,
         name: &str,
@@ -427,7 +421,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object(
+    pub(super) fn object(
         &self,
         obj: &'a Map<String, Value>,
         name: &str,
@@ -440,7 +434,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn invalid(&self, key: &str, reason: &str) -> ConfigError {
+    pub(super) fn invalid(&self, key: &str, reason: &str) -> ConfigError {
         ConfigError::Invalid {
             key: key.to_owned(),
             source_name: self.source.clone(),
@@ -449,6 +443,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn non_null(v: Option<&Value>) -> Option<&Value> {
+pub(super) fn non_null(v: Option<&Value>) -> Option<&Value> {
     v.filter(|v| !v.is_null())
 }

@@ -106,7 +106,9 @@ pub(crate) fn spawn(
             let decoded = |bytes: &[u8]| match decode(bytes) {
                 Ok(m) => engine.deliver(&m, Ingress::Memory),
                 Err(e) => {
-                    engine.stats.dropped();
+                    engine
+                        .stats
+                        .dropped(crate::stats::DropReason::InvalidMessage);
                     tracing::warn!(error = %e, "in-process message dropped");
                 }
             };

@@ -3,7 +3,7 @@
 //! re-established with capped exponential backoff and the pattern subscribed again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::config::RedisConfig;
 use crate::engine::{Engine, dev_log};
 use crate::message::Message;
-use crate::stats::Ingress;
+use crate::stats::{DropReason, Ingress};
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -22,6 +22,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct RedisStatus {
     connected: AtomicBool,
+    /// Successful subscriptions so far; every one after the first is a reconnect.
+    sessions: AtomicU64,
 }
 
 impl RedisStatus {
@@ -95,6 +97,9 @@ async fn subscribe(
         return e.to_string();
     }
     status.connected.store(true, Ordering::Relaxed);
+    if status.sessions.fetch_add(1, Ordering::Relaxed) > 0 {
+        engine.stats.redis_reconnected();
+    }
     *backoff = BACKOFF_START;
     tracing::info!(%pattern, addr = %describe(config), "listening for redis events");
     let prefix = config.key_prefix.as_str();
@@ -107,7 +112,7 @@ async fn subscribe(
         match Message::from_redis(channel, msg.get_payload_bytes()) {
             Ok(m) => engine.deliver(&m, Ingress::Redis),
             Err(e) => {
-                engine.stats.dropped();
+                engine.stats.dropped(DropReason::InvalidMessage);
                 dev_log!(engine, channel = %raw_channel, error = %e, "redis message skipped");
             }
         }

@@ -38,7 +38,7 @@ impl RingThread {
                 let mut deliver = |r: Result<crate::Message, crate::message::DecodeError>| match r {
                     Ok(m) => engine.deliver(&m, Ingress::Shm),
                     Err(e) => {
-                        engine.stats.dropped();
+                        engine.stats.dropped(crate::stats::DropReason::InvalidMessage);
                         tracing::warn!(ring = %consumer_name(&i), error = %e, "ring record dropped");
                     }
                 };

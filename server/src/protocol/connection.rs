@@ -2,7 +2,6 @@
 //! auth endpoint and the subscriptions whose authorization is still in flight.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,7 +10,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
+use super::rate::Bucket;
 use crate::auth::Handshake;
+use crate::config::Limits;
+use crate::listener::Peer;
 
 /// One client connection.
 #[derive(Debug)]
@@ -23,17 +25,19 @@ pub(crate) struct Connection {
     /// the client has left since.
     pending: Mutex<HashMap<String, u64>>,
     next_ticket: AtomicU64,
+    /// The client-event rate limit; `None` when off.
+    pub client_events: Option<Bucket>,
 }
 
 impl Connection {
-    pub(crate) fn new(socket: &SocketRef, auth: &Value) -> Self {
+    pub(crate) fn new(socket: &SocketRef, auth: &Value, limits: &Limits) -> Self {
         let parts = socket.req_parts();
         let h = &parts.headers;
         let get = |name: &str| h.get(name).cloned();
         let peer = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .and_then(|ConnectInfo(addr)| HeaderValue::from_str(&addr.ip().to_string()).ok());
+            .get::<ConnectInfo<Peer>>()
+            .and_then(|ConnectInfo(Peer(addr))| HeaderValue::from_str(&addr.ip().to_string()).ok());
         Connection {
             handshake: Handshake {
                 cookie: joined_cookies(h),
@@ -45,6 +49,7 @@ impl Connection {
             },
             pending: Mutex::new(HashMap::new()),
             next_ticket: AtomicU64::new(0),
+            client_events: Bucket::new(limits.client_events_per_second, limits.client_event_burst),
         }
     }
 

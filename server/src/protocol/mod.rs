@@ -4,6 +4,7 @@
 //! the server.
 
 mod connection;
+mod rate;
 mod subscribe;
 mod whisper;
 
@@ -13,29 +14,41 @@ use serde_json::Value;
 use socketioxide::extract::{Data, SocketRef};
 use socketioxide::socket::DisconnectReason;
 
+use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log};
+use crate::gate::Gate;
 pub(crate) use connection::Connection;
+use socketioxide::handler::ConnectHandler;
 
 /// Client → server event names.
 const SUBSCRIBE: &str = "subscribe";
 const UNSUBSCRIBE: &str = "unsubscribe";
 const CLIENT_EVENT: &str = "client event";
 
-/// Register the handlers on the default namespace (the only one laravel-echo uses).
-pub(crate) fn register(engine: &Arc<Engine>) {
+/// Register the handlers on the default namespace (the only one laravel-echo uses). Past
+/// `maxConnections` a connect is refused with a `connect_error` carrying the reason (the HTTP
+/// gate refuses most earlier; this catches handshakes that raced past it).
+pub(crate) fn register(engine: &Arc<Engine>, gate: Gate) {
+    let io = engine.io.clone();
     let engine = engine.clone();
-    engine
-        .io
-        .clone()
-        .ns("/", move |socket: SocketRef, Data(auth): Data<Value>| {
-            on_connect(&engine, &socket, &auth);
-            async {}
-        });
+    let admit = move |_: SocketRef| {
+        let verdict = if gate.full() {
+            Err(gate.refuse_full())
+        } else {
+            Ok(())
+        };
+        async move { verdict }
+    };
+    let handler = move |socket: SocketRef, Data(auth): Data<Value>| {
+        on_connect(&engine, &socket, &auth);
+        async {}
+    };
+    io.ns("/", handler.with(admit));
 }
 
 fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
     engine.stats.connected();
-    let conn = Arc::new(Connection::new(socket, auth));
+    let conn = Arc::new(Connection::new(socket, auth, &engine.config.limits));
     dev_log!(engine, socket = %socket.id, "client connected");
 
     let (e, c) = (engine.clone(), conn.clone());
@@ -48,11 +61,11 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
         subscribe::on_unsubscribe(&e, &c, &s, &data);
         async {}
     });
-    let e = engine.clone();
+    let (e, c) = (engine.clone(), conn.clone());
     socket.on(
         CLIENT_EVENT,
         move |s: SocketRef, Data(data): Data<Value>| {
-            whisper::on_client_event(&e, &s, data);
+            whisper::on_client_event(&e, &c, &s, data);
             async {}
         },
     );
@@ -66,7 +79,10 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
 /// Presence members of this socket leave (others see `presence:leaving` when it was the user's
 /// last socket); socketioxide then removes the socket from its rooms.
 fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
-    engine.stats.disconnected();
+    engine.stats.disconnected(&format!("{reason:?}"));
+    for channel in socket.rooms() {
+        engine.stats.unsubscribed(ChannelKind::of(&channel));
+    }
     for (channel, member) in engine.presence.leave_all(socket.id) {
         let leaving = (channel.as_str(), member.wire(None));
         crate::engine::drive(

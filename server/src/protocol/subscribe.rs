@@ -10,6 +10,7 @@ use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log, drive};
 use crate::payload;
 use crate::presence::Member;
+use crate::stats::DropReason;
 
 pub(crate) const SUBSCRIPTION_ERROR: &str = "subscription_error";
 pub(crate) const PRESENCE_SUBSCRIBED: &str = "presence:subscribed";
@@ -18,6 +19,10 @@ pub(crate) const PRESENCE_LEAVING: &str = "presence:leaving";
 
 /// The status sent with `subscription_error` when the auth request got no answer.
 const STATUS_NO_ANSWER: u16 = 0;
+/// ... when the socket is at `maxChannelsPerSocket`.
+const STATUS_TOO_MANY: u16 = 429;
+/// ... when no authorization slot freed up within `authTimeout`.
+const STATUS_BUSY: u16 = 503;
 
 pub(super) async fn on_subscribe(
     engine: &Engine,
@@ -31,7 +36,9 @@ pub(super) async fn on_subscribe(
     let limit = engine.config.limits.max_channels_per_socket;
     let rooms = socket.rooms();
     if rooms.len() >= limit && !rooms.iter().any(|r| r == channel) {
-        tracing::warn!(socket = %socket.id, channel, limit, "subscribe refused: channel limit reached");
+        engine.stats.dropped(DropReason::ChannelLimit);
+        tracing::warn!(socket = %socket.id, channel, limit, "subscribe refused: maxChannelsPerSocket reached");
+        refuse(socket, channel, STATUS_TOO_MANY);
         return;
     }
     let kind = ChannelKind::of(channel);
@@ -40,14 +47,18 @@ pub(super) async fn on_subscribe(
         return;
     }
     let Some(ticket) = conn.begin(channel, limit) else {
+        engine.stats.dropped(DropReason::ChannelLimit);
         tracing::warn!(socket = %socket.id, channel, "subscribe refused: too many authorizations in flight");
+        refuse(socket, channel, STATUS_TOO_MANY);
         return;
     };
     let headers = data.pointer("/auth/headers").and_then(Value::as_object);
+    let asked = std::time::Instant::now();
     let outcome = engine
         .auth
         .authorize(channel, headers, &conn.handshake)
         .await;
+    let took = asked.elapsed();
     // The client may have gone, unsubscribed or subscribed again while Laravel answered.
     if !conn.finish(channel, ticket) || !socket.connected() {
         dev_log!(engine, socket = %socket.id, channel, "authorization outlived its subscription");
@@ -55,7 +66,7 @@ pub(super) async fn on_subscribe(
     }
     match outcome {
         Outcome::Granted(body) => {
-            engine.stats.auth(true);
+            engine.stats.auth(None, took);
             dev_log!(engine, socket = %socket.id, channel, "authenticated");
             if kind == ChannelKind::Presence {
                 match Member::from_auth_body(&body) {
@@ -70,14 +81,20 @@ pub(super) async fn on_subscribe(
             }
         }
         Outcome::Denied { status, body } => {
-            engine.stats.auth(false);
+            engine.stats.auth(Some(status), took);
             dev_log!(engine, socket = %socket.id, channel, status, body = %body, "could not be authenticated");
             refuse(socket, channel, status);
         }
         Outcome::Failed(reason) => {
-            engine.stats.auth(false);
+            engine.stats.auth(Some(STATUS_NO_ANSWER), took);
             tracing::warn!(socket = %socket.id, channel, %reason, "authentication request failed");
             refuse(socket, channel, STATUS_NO_ANSWER);
+        }
+        Outcome::Busy => {
+            engine.stats.auth(Some(STATUS_BUSY), took);
+            engine.stats.dropped(DropReason::AuthQueue);
+            tracing::warn!(socket = %socket.id, channel, limit = engine.config.limits.max_concurrent_auth, "subscribe refused: no free authorization slot within authTimeout (maxConcurrentAuth)");
+            refuse(socket, channel, STATUS_BUSY);
         }
     }
 }
@@ -87,7 +104,10 @@ pub(super) fn on_unsubscribe(engine: &Engine, conn: &Connection, socket: &Socket
         return;
     };
     conn.cancel(channel);
-    socket.leave(channel.to_owned());
+    if socket.rooms().iter().any(|r| r == channel) {
+        socket.leave(channel.to_owned());
+        engine.stats.unsubscribed(ChannelKind::of(channel));
+    }
     if ChannelKind::of(channel) == ChannelKind::Presence
         && let Some(member) = engine.presence.leave(channel, socket.id)
     {
@@ -113,22 +133,30 @@ fn channel_of<'a>(engine: &Engine, socket: &SocketRef, data: &'a Value) -> Optio
 }
 
 fn join(engine: &Engine, socket: &SocketRef, channel: &str) {
+    let joined_before = socket.rooms().iter().any(|r| r == channel);
     socket.join(channel.to_owned());
     // A disconnect racing this join has already cleaned the rooms; undo so nothing leaks.
     if !socket.connected() {
         socket.leave(channel.to_owned());
         return;
     }
+    if !joined_before {
+        engine.stats.subscribed(ChannelKind::of(channel));
+    }
     dev_log!(engine, socket = %socket.id, channel, "joined channel");
 }
 
 fn join_presence(engine: &Engine, socket: &SocketRef, channel: &str, member: Member) {
+    let joined_before = socket.rooms().iter().any(|r| r == channel);
     socket.join(channel.to_owned());
     let joined = engine.presence.join(channel, socket.id, member);
     if !socket.connected() {
         socket.leave(channel.to_owned());
         engine.presence.leave(channel, socket.id);
         return;
+    }
+    if !joined_before {
+        engine.stats.subscribed(ChannelKind::Presence);
     }
     let members: Vec<_> = joined
         .members

@@ -1,0 +1,250 @@
+//! Disconnecting clients that stopped reading.
+//!
+//! Socket.IO queues at most `maxBufferedPackets` packets per connection; past that, broadcasts to
+//! it are dropped and socketioxide reports the overflow without naming the socket. The connection
+//! itself knows: its writes stop making progress once the kernel's send buffer is full. Every
+//! accepted TCP stream is wrapped in a [`Tracked`] that records since when its writes have been
+//! blocked, and when a broadcast overflows, [`Watchdog::reap`] aborts the connections blocked for
+//! longer than [`STALL`] (reset, so the kernel frees their buffers at once). Their sockets then
+//! close as any broken connection does: presence members leave, counters drop.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::stats::{DropReason, Stats};
+
+/// How long a connection's writes must have made no progress before an overflowing broadcast
+/// disconnects it. A client on a slow but live network drains within this; one that stopped
+/// reading does not.
+pub const STALL: Duration = Duration::from_secs(2);
+
+/// Sweeps are rare (only on overflow) but each walks every connection; this spaces them out.
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
+
+const NOT_BLOCKED: u64 = u64::MAX;
+
+/// Every open connection's write progress.
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    epoch: Instant,
+    flows: Mutex<HashMap<u64, Arc<Flow>>>,
+    next_id: AtomicU64,
+    last_sweep: AtomicU64,
+    stats: Arc<Stats>,
+}
+
+#[derive(Debug)]
+struct Flow {
+    peer: SocketAddr,
+    /// Milliseconds since the epoch when a write first returned `Pending`, or [`NOT_BLOCKED`].
+    blocked_since: AtomicU64,
+    killed: AtomicBool,
+    reader: AtomicWaker,
+    writer: AtomicWaker,
+}
+
+impl Watchdog {
+    pub(crate) fn new(stats: Arc<Stats>) -> Arc<Self> {
+        Arc::new(Watchdog {
+            epoch: Instant::now(),
+            flows: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+            last_sweep: AtomicU64::new(0),
+            stats,
+        })
+    }
+
+    /// Watch `stream`.
+    pub(crate) fn track(self: &Arc<Self>, stream: TcpStream, peer: SocketAddr) -> Tracked {
+        let flow = Arc::new(Flow {
+            peer,
+            blocked_since: AtomicU64::new(NOT_BLOCKED),
+            killed: AtomicBool::new(false),
+            reader: AtomicWaker::new(),
+            writer: AtomicWaker::new(),
+        });
+        let id = self.next_id.fetch_add(1, Relaxed);
+        self.lock().insert(id, flow.clone());
+        Tracked {
+            stream,
+            flow,
+            id,
+            watchdog: self.clone(),
+            reset: false,
+        }
+    }
+
+    /// Disconnect every connection whose writes have been blocked for [`STALL`] or longer.
+    /// Called when a broadcast could not be queued for some socket.
+    pub(crate) fn reap(&self) {
+        let now = self.now();
+        let last = self.last_sweep.load(Relaxed);
+        if now.saturating_sub(last) < millis(SWEEP_EVERY)
+            || self
+                .last_sweep
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let stall = millis(STALL);
+        for flow in self.lock().values() {
+            let since = flow.blocked_since.load(Relaxed);
+            if since != NOT_BLOCKED
+                && now.saturating_sub(since) >= stall
+                && !flow.killed.swap(true, Relaxed)
+            {
+                self.stats.dropped(DropReason::SlowReader);
+                tracing::warn!(peer = %flow.peer, stalled_ms = now - since, "disconnecting a client that stopped reading (its buffer is full)");
+                flow.reader.wake();
+                flow.writer.wake();
+            }
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Flow>>> {
+        self.flows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A TCP stream whose write progress the [`Watchdog`] sees, and which it can abort.
+#[derive(Debug)]
+pub(crate) struct Tracked {
+    stream: TcpStream,
+    flow: Arc<Flow>,
+    id: u64,
+    watchdog: Arc<Watchdog>,
+    reset: bool,
+}
+
+impl Tracked {
+    /// `Some(error)` once the watchdog has aborted this connection. The first call arms a reset
+    /// (linger 0), so closing discards what the client never read instead of keeping it queued.
+    fn aborted(&mut self) -> Option<io::Error> {
+        if !self.flow.killed.load(Relaxed) {
+            return None;
+        }
+        if !self.reset {
+            self.reset = true;
+            // Best effort: without it the close is orderly and the kernel keeps the data a while.
+            let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+        }
+        Some(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "client stopped reading",
+        ))
+    }
+
+    fn wrote(&self, result: &Poll<io::Result<usize>>, cx: &Context<'_>) {
+        let blocked = &self.flow.blocked_since;
+        match result {
+            Poll::Pending => {
+                self.flow.writer.register(cx.waker());
+                if blocked.load(Relaxed) == NOT_BLOCKED {
+                    blocked.store(self.watchdog.now(), Relaxed);
+                }
+            }
+            Poll::Ready(Ok(n)) if *n > 0 && blocked.load(Relaxed) != NOT_BLOCKED => {
+                blocked.store(NOT_BLOCKED, Relaxed);
+            }
+            Poll::Ready(_) => {}
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.watchdog.lock().remove(&self.id);
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Some(e) = self.aborted() {
+            return Poll::Ready(Err(e));
+        }
+        let result = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if result.is_pending() {
+            self.flow.reader.register(cx.waker());
+            // An abort between the read and the registration must not be missed.
+            if let Some(e) = self.aborted() {
+                return Poll::Ready(Err(e));
+            }
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.aborted() {
+            return Poll::Ready(Err(e));
+        }
+        let result = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.wrote(&result, cx);
+        if result.is_pending()
+            && let Some(e) = self.aborted()
+        {
+            return Poll::Ready(Err(e));
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.aborted() {
+            return Poll::Ready(Err(e));
+        }
+        let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.wrote(&result, cx);
+        if result.is_pending()
+            && let Some(e) = self.aborted()
+        {
+            return Poll::Ready(Err(e));
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
