@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   php-laravel-framework php8.2-fpm libfcgi-bin libphp8.2-embed
   libclang-dev clang                # bindgen for the PHP extension
   chromium                          # the demo's real-browser test (driven by playwright-core)
-  curl
+  curl openssl                      # curl for scripts; openssl makes the TLS tests' certificates
 )
 # Node (laravel-echo and socket.io-client for the e2e suite) may come from elsewhere than Debian.
 command -v node >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs)

@@ -140,7 +140,7 @@ export async function startServer(options = {}) {
   let log = '';
   child.stderr.on('data', (d) => (log += d));
   await waitForOutput(child, 'Server ready!', 10000);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${config.protocol === 'https' ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
     url,
     port,

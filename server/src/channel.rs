@@ -7,7 +7,7 @@
 //! these quirks, so they are kept.
 
 /// How a channel is joined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelKind {
     /// Joined at once, no authorization.
     Public,

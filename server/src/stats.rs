@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::channel::ChannelKind;
 
 /// Where a message entered the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ingress {
     /// The in-process publish API (the PHP extension in the same process).
     Memory,
@@ -29,7 +29,7 @@ pub enum Ingress {
 }
 
 /// Why something was dropped or refused; the `reason` label of `rust_echo_dropped_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DropReason {
     /// A published message that is not valid (bad JSON, no event, bad channel).
@@ -48,7 +48,32 @@ pub enum DropReason {
     ChannelLimit,
 }
 
+impl Ingress {
+    /// The `ingress` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ingress::Memory => "memory",
+            Ingress::Shm => "shm",
+            Ingress::Redis => "redis",
+            Ingress::Http => "http",
+        }
+    }
+}
+
 impl DropReason {
+    /// The `reason` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::InvalidMessage => "invalid_message",
+            DropReason::ClientBufferFull => "client_buffer_full",
+            DropReason::SlowReader => "slow_reader",
+            DropReason::ClientEventRate => "client_event_rate",
+            DropReason::AuthQueue => "auth_queue",
+            DropReason::ConnectionLimit => "connection_limit",
+            DropReason::ChannelLimit => "channel_limit",
+        }
+    }
+
     const ALL: [DropReason; 7] = [
         DropReason::InvalidMessage,
         DropReason::ClientBufferFull,
@@ -70,16 +95,27 @@ struct ReasonLabel {
     reason: DropReason,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
-enum Kind {
-    Public,
-    Private,
-    Presence,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct KindLabel {
-    kind: Kind,
+    kind: ChannelKind,
+}
+
+/// Label values are lower snake case, as Prometheus users expect.
+macro_rules! label_value {
+    ($($ty:ty),*) => {$(
+        impl EncodeLabelValue for $ty {
+            fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+                std::fmt::Write::write_str(e, self.as_str())
+            }
+        }
+    )*};
+}
+label_value!(Ingress, DropReason);
+
+impl EncodeLabelValue for ChannelKind {
+    fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        std::fmt::Write::write_str(e, self.label())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -89,7 +125,7 @@ struct StatusLabel {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct DisconnectLabel {
-    reason: String,
+    reason: &'static str,
 }
 
 /// Live counters and the registry that exposes them.
@@ -126,8 +162,12 @@ impl Default for Stats {
             "Channel subscriptions by channel kind",
             subs.clone(),
         );
-        let subscriptions = [Kind::Public, Kind::Private, Kind::Presence]
-            .map(|kind| subs.get_or_create_owned(&KindLabel { kind }));
+        let subscriptions = [
+            ChannelKind::Public,
+            ChannelKind::Private,
+            ChannelKind::Presence,
+        ]
+        .map(|kind| subs.get_or_create_owned(&KindLabel { kind }));
         let inbound = Family::<IngressLabel, Counter>::default();
         r.register(
             "messages_in",
@@ -240,12 +280,11 @@ impl Stats {
         self.connections.inc();
     }
 
-    pub(crate) fn disconnected(&self, reason: &str) {
+    /// A connection closed for `reason` (a label value such as `transport_close`).
+    pub(crate) fn disconnected(&self, reason: &'static str) {
         self.connections.dec();
         self.disconnects
-            .get_or_create(&DisconnectLabel {
-                reason: reason.to_owned(),
-            })
+            .get_or_create(&DisconnectLabel { reason })
             .inc();
     }
 

@@ -80,13 +80,13 @@ fn start_banner_warnings_and_sigterm() {
     let dir = temp_dir("start");
     std::fs::write(
         dir.join("laravel-echo-server.json"),
-        r#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"someKey":1}"#,
+        r#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"metrics":{"port":0},"someKey":1}"#,
     )
     .unwrap();
     let mut child = Command::new(BIN)
         .args(["start", "--dev", "--dir"])
         .arg(&dir)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -98,6 +98,22 @@ fn start_banner_warnings_and_sigterm() {
         "{banner:?}"
     );
     assert_eq!(banner[3], "✔  Listening for http events...");
+    assert!(
+        banner[4].starts_with("✔  Metrics at http://127.0.0.1:") && banner[4].ends_with("/metrics"),
+        "{banner:?}"
+    );
+    // SIGHUP reloads certificates (none here) and keeps the server running.
+    let status = Command::new("kill")
+        .arg("-HUP")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP does not stop the server"
+    );
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -109,6 +125,7 @@ fn start_banner_warnings_and_sigterm() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("unknown key `someKey` is ignored"), "{err}");
+    assert!(err.contains("SIGHUP: nothing to reload"), "{err}");
 }
 
 /// `--version` and `--help` answer without a config file.

@@ -168,17 +168,17 @@ fn private_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'s
 }
 
 fn decrypt(path: &Path, pem: &str, passphrase: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
-    use pkcs8::der::DecodePem;
+    use pkcs8::der::Decode;
     const END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+    let fail = |e: &dyn std::fmt::Display| TlsError::Decrypt(path.to_owned(), e.to_string());
     let begin = pem
         .find("-----BEGIN ENCRYPTED PRIVATE KEY-----")
         .unwrap_or_default();
     let end = pem.find(END).map_or(pem.len(), |e| e + END.len());
-    let info = pkcs8::EncryptedPrivateKeyInfoOwned::from_pem(&pem[begin..end])
-        .map_err(|e| TlsError::Decrypt(path.to_owned(), e.to_string()))?;
-    let document = info
-        .decrypt(passphrase)
-        .map_err(|e| TlsError::Decrypt(path.to_owned(), e.to_string()))?;
+    let (_, der) =
+        pkcs8::der::pem::decode_vec(&pem.as_bytes()[begin..end]).map_err(|e| fail(&e))?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&der).map_err(|e| fail(&e))?;
+    let document = info.decrypt(passphrase).map_err(|e| fail(&e))?;
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         document.as_bytes().to_vec(),
     )))

@@ -79,7 +79,7 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
 /// Presence members of this socket leave (others see `presence:leaving` when it was the user's
 /// last socket); socketioxide then removes the socket from its rooms.
 fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
-    engine.stats.disconnected(&format!("{reason:?}"));
+    engine.stats.disconnected(reason_label(reason));
     for channel in socket.rooms() {
         engine.stats.unsubscribed(ChannelKind::of(&channel));
     }
@@ -91,5 +91,27 @@ fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) 
                 .emit(subscribe::PRESENCE_LEAVING, &leaving),
         );
     }
-    dev_log!(engine, socket = %socket.id, %reason, "client disconnected");
+    match reason {
+        DisconnectReason::TransportError => {
+            tracing::info!(socket = %socket.id, "client disconnected: transport error (network failure, or a packet over socketio.maxHttpBufferSize)");
+        }
+        DisconnectReason::PacketParsingError | DisconnectReason::MultipleHttpPollingError => {
+            tracing::warn!(socket = %socket.id, %reason, "client disconnected: protocol violation");
+        }
+        _ => dev_log!(engine, socket = %socket.id, %reason, "client disconnected"),
+    }
+}
+
+/// The `reason` label of `rust_echo_disconnects_total`.
+fn reason_label(reason: DisconnectReason) -> &'static str {
+    match reason {
+        DisconnectReason::TransportClose => "transport_close",
+        DisconnectReason::MultipleHttpPollingError => "multiple_http_polling",
+        DisconnectReason::PacketParsingError => "packet_parsing",
+        DisconnectReason::TransportError => "transport_error",
+        DisconnectReason::HeartbeatTimeout => "heartbeat_timeout",
+        DisconnectReason::ClientNSDisconnect => "client_disconnect",
+        DisconnectReason::ServerNSDisconnect => "server_disconnect",
+        DisconnectReason::ClosingServer => "server_closing",
+    }
 }
