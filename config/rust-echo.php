@@ -95,6 +95,25 @@ return [
         'max_payload' => (int) env('RUST_ECHO_MAX_PAYLOAD', 100000),
         'max_channels_per_socket' => (int) env('RUST_ECHO_MAX_CHANNELS_PER_SOCKET', 1000),
         'max_buffered_packets' => (int) env('RUST_ECHO_MAX_BUFFERED_PACKETS', 4096),
+        'max_connections' => (int) env('RUST_ECHO_MAX_CONNECTIONS', 100000),
+        'max_concurrent_auth' => (int) env('RUST_ECHO_MAX_CONCURRENT_AUTH', 100),
+        'client_events_per_second' => (int) env('RUST_ECHO_CLIENT_EVENTS_PER_SECOND', 10),
+        'client_event_burst' => (int) env('RUST_ECHO_CLIENT_EVENT_BURST', 20),
+    ],
+
+    /*
+    |--------------------------------------------------------------------------
+    | Metrics
+    |--------------------------------------------------------------------------
+    |
+    | Prometheus text at http://host:port/metrics, on a listener of its own.
+    |
+    */
+
+    'metrics' => [
+        'enabled' => (bool) env('RUST_ECHO_METRICS', true),
+        'host' => env('RUST_ECHO_METRICS_HOST', '127.0.0.1'),
+        'port' => (int) env('RUST_ECHO_METRICS_PORT', 9601),
     ],
 
     /*

@@ -45,6 +45,17 @@ final class PackageTest extends TestCase
         );
         $this->assertSame('rust-echo-6001', ServerConfig::ringName($server));
         $this->assertArrayNotHasKey('protocol', $server);
+        $this->assertSame(100000, $server['maxConnections']);
+        $this->assertSame(['enabled' => true, 'host' => '127.0.0.1', 'port' => 9601], $server['metrics']);
+        config([
+            'rust-echo.tls.cert' => '/etc/c.pem',
+            'rust-echo.tls.key' => '/etc/k.pem',
+            'rust-echo.metrics.port' => 9700,
+        ]);
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame('https', $server['protocol']);
+        $this->assertSame(['/etc/c.pem', '/etc/k.pem'], [$server['sslCertPath'], $server['sslKeyPath']]);
+        $this->assertSame(9700, $server['metrics']['port']);
     }
 
     public function testConfigCanBePublished(): void

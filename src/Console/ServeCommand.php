@@ -159,7 +159,7 @@ class ServeCommand extends Command
     }
 
     /**
-     * Run the binary with the configuration, passing SIGINT and SIGTERM on to it.
+     * Run the binary with the configuration, passing SIGINT, SIGTERM and SIGHUP on to it.
      *
      * @param  array<string, mixed>  $config
      */
@@ -187,7 +187,7 @@ class ServeCommand extends Command
 
         if (function_exists('pcntl_signal')) {
             pcntl_async_signals(true);
-            foreach ([SIGINT, SIGTERM] as $signal) {
+            foreach ([SIGINT, SIGTERM, SIGHUP] as $signal) {
                 pcntl_signal($signal, static fn (int $sig) => proc_terminate($process, $sig));
             }
         }

@@ -35,6 +35,15 @@ class ServerConfig
             ],
             'maxChannelsPerSocket' => (int) ($c['limits']['max_channels_per_socket'] ?? 1000),
             'maxBufferedPackets' => (int) ($c['limits']['max_buffered_packets'] ?? 4096),
+            'maxConnections' => (int) ($c['limits']['max_connections'] ?? 100000),
+            'maxConcurrentAuth' => (int) ($c['limits']['max_concurrent_auth'] ?? 100),
+            'clientEventsPerSecond' => (int) ($c['limits']['client_events_per_second'] ?? 10),
+            'clientEventBurst' => (int) ($c['limits']['client_event_burst'] ?? 20),
+            'metrics' => [
+                'enabled' => (bool) ($c['metrics']['enabled'] ?? true),
+                'host' => (string) ($c['metrics']['host'] ?? '127.0.0.1'),
+                'port' => (int) ($c['metrics']['port'] ?? 9601),
+            ],
             'subscribers' => ['http' => true, 'redis' => (bool) ($c['redis']['enabled'] ?? true)],
             'databaseConfig' => ['redis' => self::redis($config, (string) ($c['redis']['connection'] ?? 'default'))],
             'shm' => array_filter([

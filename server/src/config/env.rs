@@ -64,7 +64,15 @@ const KEYS: &[&str] = &[
     "maxChannelsPerSocket",
     "maxChannelNameLength",
     "maxBufferedPackets",
+    "maxConnections",
+    "maxConcurrentAuth",
+    "clientEventsPerSecond",
+    "clientEventBurst",
     "allowedOrigins",
+    "shutdownGracePeriod",
+    "metrics.enabled",
+    "metrics.host",
+    "metrics.port",
     "databaseConfig.redis.host",
     "databaseConfig.redis.port",
     "databaseConfig.redis.password",
@@ -227,6 +235,25 @@ mod tests {
         assert_eq!(root["clients"][0]["appId"], "a");
         assert_eq!(root["authHost"], "http://app.test");
         assert_eq!(o.len(), 4);
+    }
+
+    /// Every key the reader knows can be set from the environment, limits and metrics included.
+    #[test]
+    fn operational_keys_are_settable() {
+        let vars = vars(&[
+            ("RUST_ECHO_MAXCONNECTIONS", "10"),
+            ("RUST_ECHO_METRICS__PORT", "9700"),
+            ("RUST_ECHO_METRICS__ENABLED", "false"),
+            ("RUST_ECHO_CLIENTEVENTSPERSECOND", "4"),
+            ("RUST_ECHO_SHUTDOWNGRACEPERIOD", "2500"),
+        ]);
+        let mut root = json!({});
+        apply(&mut root, &overrides(&vars));
+        let c = crate::Config::from_value(&root, "env").unwrap().config;
+        assert_eq!(c.limits.max_connections, 10);
+        assert_eq!((c.metrics.enabled, c.metrics.port), (false, 9700));
+        assert_eq!(c.limits.client_events_per_second, 4);
+        assert_eq!(c.shutdown_grace, std::time::Duration::from_millis(2500));
     }
 
     #[test]
