@@ -9,11 +9,13 @@ EXT := target/debug/librust_echo.so
 
 DEMO_JS := examples/demo/public/build/app.js
 
-.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench-php
+.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench bench-quick bench-php
 
 help:
 	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
+	@echo "make bench      rust-echo vs laravel-echo-server and a raw broadcaster, full sizes (about 20 min; writes docs/benchmarks.png)"
+	@echo "make bench-quick  the same with smaller counts (under 5 min)"
 	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
 
 setup:
@@ -54,10 +56,30 @@ test-php: build
 test-e2e: build demo-assets
 	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) RUST_ECHO_EXT=$(CURDIR)/$(EXT) node --test --test-concurrency=1 tests/
 
-# µs per publish from PHP: in-process and shared memory against phpredis PUBLISH (release build).
+# µs per publish from PHP: RustEcho\publish and Laravel's broadcast through the `rust` driver,
+# in-process and over shared memory, against phpredis (release build).
+PHP_BENCH := php -d extension=$(CURDIR)/target/release/librust_echo.so
 bench-php: setup
 	$(CARGO) build --release -p rust-echo-server -p rust_echo
-	php -d extension=$(CURDIR)/target/release/librust_echo.so bench/php/publish_cost.php
+	$(PHP_BENCH) bench/php/publish_cost.php
+	$(PHP_BENCH) bench/php/broadcast_cost.php
+
+# Side by side with laravel-echo-server 1.6.3 and a raw WebSocket broadcaster (bench/loadgen):
+# fan-out, authorized subscriptions, idle memory, then PHP's publish cost. Tables, then
+# `ratio NAME VALUE` lines; non-zero exit when rust-echo lost a message. The PHP part runs even
+# when the load part fails, so every ratio is printed.
+ECHO_BENCH := bench/loadgen/target/release/echo-bench
+bench-quick: setup
+	$(CARGO) build --release -p rust-echo-server -p rust_echo
+	cd bench/loadgen && $(CARGO) build --release
+	@status=0; $(ECHO_BENCH) --quick --chart $(CURDIR)/bench/output/quick/benchmarks.png || status=$$?; \
+	  $(PHP_BENCH) bench/php/broadcast_cost.php 20000 || status=1; exit $$status
+
+bench: setup
+	$(CARGO) build --release -p rust-echo-server -p rust_echo
+	cd bench/loadgen && $(CARGO) build --release
+	@status=0; $(ECHO_BENCH) --full --chart $(CURDIR)/docs/benchmarks.png || status=$$?; \
+	  $(PHP_BENCH) bench/php/broadcast_cost.php 100000 || status=1; exit $$status
 
 # Coverage-guided fuzzing of client-event and Redis-message decoding (FUZZ_SECONDS per target).
 # cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.

@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   libclang-dev clang                # bindgen for the PHP extension
   chromium                          # the demo's real-browser test (driven by playwright-core)
   curl openssl                      # curl for scripts; openssl makes the TLS tests' certificates
+  gnuplot-nox                       # the benchmark chart (make bench)
 )
 # Node (laravel-echo and socket.io-client for the e2e suite) may come from elsewhere than Debian.
 command -v node >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs)

@@ -6,9 +6,12 @@
 //
 //   php -d extension=target/release/librust_echo.so bench/php/publish_cost.php [EVENTS]
 //
-// Prints a table and `ratio NAME VALUE` lines (bigger is better for rust-echo).
+// Prints a table and `ratio php_call_* VALUE` lines (bigger is better for rust-echo); the
+// Laravel-level figures (`php_publish_*`) come from broadcast_cost.php.
 
 declare(strict_types=1);
+
+require __DIR__ . '/servers.php';
 
 $events = (int) ($argv[1] ?? 100_000);
 $root = dirname(__DIR__, 2);
@@ -17,27 +20,6 @@ $payload = json_encode(['event' => 'App\\Events\\OrderShipped', 'data' => ['id' 
 $data = json_encode(['id' => 1234, 'total' => 99.5, 'socket' => null]);
 // Below the in-process queue's 16,384 slots, so a batch never waits for the drain thread.
 const BATCH = 10_000;
-
-function freePort(): int
-{
-    $s = stream_socket_server('tcp://127.0.0.1:0');
-    $name = stream_socket_get_name($s, false);
-    fclose($s);
-
-    return (int) substr($name, strrpos($name, ':') + 1);
-}
-
-function waitFor(callable $ready, string $what): void
-{
-    $deadline = microtime(true) + 10;
-    while (! $ready()) {
-        if (microtime(true) > $deadline) {
-            fwrite(STDERR, "$what did not start\n");
-            exit(1);
-        }
-        usleep(10_000);
-    }
-}
 
 /**
  * Time $events publishes over $transport in batches, letting the consumer catch up between
@@ -73,32 +55,7 @@ function measure(string $transport, int $events, string $data, string $payload, 
     return $spent / 1e3 / $events;
 }
 
-$redisPort = freePort();
-$redis = proc_open(['redis-server', '--port', (string) $redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
-$phpredis = new Redis();
-waitFor(static function () use ($phpredis, $redisPort): bool {
-    try {
-        return $phpredis->connect('127.0.0.1', $redisPort);
-    } catch (RedisException) {
-        return false;
-    }
-}, 'redis-server');
-
-$port = freePort();
-$dir = sys_get_temp_dir() . '/rust-echo-bench-' . getmypid();
-@mkdir($dir);
-file_put_contents("$dir/laravel-echo-server.json", json_encode([
-    'host' => '127.0.0.1',
-    'port' => $port,
-    'clients' => [['appId' => 'bench', 'key' => 'bench']],
-    'subscribers' => ['http' => false, 'redis' => true],
-    'databaseConfig' => ['redis' => ['host' => '127.0.0.1', 'port' => $redisPort]],
-    'shm' => ['size' => 64 * 1024 * 1024],
-]));
-$server = proc_open([$binary, 'start', '--dir', $dir], [1 => ['file', '/dev/null', 'w'], 2 => ['file', "$dir/server.log", 'w']], $pipes, null, ['RUST_LOG' => 'warn']);
-$status = static fn () => json_decode((string) @file_get_contents("http://127.0.0.1:$port/apps/bench/status?auth_key=bench"), true);
-waitFor(static fn () => ($status()['redis_connected'] ?? false) === true, 'rust-echo');
-ini_set('rust_echo.ring', "rust-echo-$port");
+[, , $phpredis] = startServers($binary);
 
 $results = [];
 $results['redis'] = measure('redis', intdiv($events, 2), $data, $payload, $phpredis);
@@ -106,12 +63,10 @@ $results['shm'] = measure('shm', $events, $data, $payload, null);
 RustEcho\Server::start(['host' => '127.0.0.1', 'port' => 0, 'subscribers' => ['redis' => false], 'shm' => ['enabled' => false]]);
 $results['memory'] = measure('memory', $events, $data, $payload, null);
 RustEcho\Server::stop();
-proc_terminate($server);
-proc_terminate($redis);
 
 printf("%-40s %10s\n", 'transport (one PHP process)', 'µs/publish');
 printf("%-40s %10.3f\n", 'phpredis PUBLISH (laravel-echo-server path)', $results['redis']);
 printf("%-40s %10.3f\n", 'RustEcho\\publish, shared memory', $results['shm']);
 printf("%-40s %10.3f\n", 'RustEcho\\publish, in-process', $results['memory']);
-printf("ratio php_publish_shm_x_phpredis %.1f\n", $results['redis'] / $results['shm']);
-printf("ratio php_publish_memory_x_phpredis %.1f\n", $results['redis'] / $results['memory']);
+printf("ratio php_call_shm_x_phpredis %.1f\n", $results['redis'] / $results['shm']);
+printf("ratio php_call_memory_x_phpredis %.1f\n", $results['redis'] / $results['memory']);
