@@ -22,6 +22,7 @@ namespace RustEcho {
 
         /**
          * start(), then block until SIGINT/SIGTERM or stop(); returns after a graceful shutdown.
+         * SIGHUP reloads the TLS certificate of an https server.
          *
          * @param array<string, mixed>|null $config laravel-echo-server.json keys
          *
