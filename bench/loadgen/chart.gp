@@ -9,7 +9,7 @@ set logscale x
 set grid
 set key top left
 set xlabel "clients"
-set format y "%.0s%c"
+set format y "%.1s%c"
 set ylabel "delivered messages / s (saturation)"
 set yrange [0:*]
 plot datafile using 1:3 with linespoints lw 2 pt 7 lc rgb "#c0392b" title "rust-echo", \

@@ -108,7 +108,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(&o, server_cpu));
+    let result = runtime.block_on(run(&o, server_cpu, fds));
     runtime.shutdown_background();
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -126,7 +126,7 @@ fn root() -> PathBuf {
 }
 
 /// Run everything; `Ok(false)` when rust-echo lost messages or a scenario failed.
-async fn run(o: &Options, server_cpu: Option<usize>) -> Result<bool, String> {
+async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, String> {
     tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("echo-bench: interrupted; stopping the servers");
@@ -183,6 +183,17 @@ async fn run(o: &Options, server_cpu: Option<usize>) -> Result<bool, String> {
         for &size in &o.plan.fanout_sizes {
             let mut offered = fanout::Offered::default();
             for &kind in &kinds {
+                // Embedded, the server's sockets count against this process's descriptors too.
+                if kind == Kind::InProcess && (2 * size as u64) + 1_000 > fds {
+                    let why = format!(
+                        "fan-out {size} rust-echo embedded: needs {} descriptors in one process, \
+                         RLIMIT_NOFILE is {fds}",
+                        2 * size + 1_000
+                    );
+                    eprintln!("!! skipped {why}");
+                    results.skipped.push(why);
+                    continue;
+                }
                 let case = fanout::Case {
                     kind,
                     clients: size,
@@ -211,6 +222,16 @@ async fn run(o: &Options, server_cpu: Option<usize>) -> Result<bool, String> {
     }
     if wants("channels") {
         for &kind in kinds.iter().filter(|k| channels::applies(**k)) {
+            if kind == Kind::InProcess && (2 * o.plan.channel_clients as u64) + 1_000 > fds {
+                let why = format!(
+                    "many channels rust-echo embedded: needs {} descriptors in one process, \
+                     RLIMIT_NOFILE is {fds}",
+                    2 * o.plan.channel_clients + 1_000
+                );
+                eprintln!("!! skipped {why}");
+                results.skipped.push(why);
+                continue;
+            }
             let r = channels::run(&o.plan, &env, &auth.counts, kind, &mut results.channels).await;
             note(&mut results, &format!("many channels {}", kind.label()), r);
         }
@@ -231,8 +252,20 @@ async fn run(o: &Options, server_cpu: Option<usize>) -> Result<bool, String> {
             note(&mut results, &format!("memory {}", kind.label()), r);
         }
         if let Some(n) = o.plan.memory_rust_only {
-            let r = memory::run(&env, Kind::RustEcho, n, Eio::Mixed, &mut results.memory).await;
-            note(&mut results, &format!("memory {n} rust-echo"), r);
+            // Each side of a connection holds a descriptor in its own process: both the load
+            // generator and the server need n of them.
+            if (n as u64) + 1_000 > fds {
+                let why = format!(
+                    "memory {n} rust-echo: needs {} descriptors per process, RLIMIT_NOFILE is {fds} \
+                     (raising the hard limit needs CAP_SYS_RESOURCE)",
+                    n + 1_000
+                );
+                eprintln!("!! skipped {why}");
+                results.skipped.push(why);
+            } else {
+                let r = memory::run(&env, Kind::RustEcho, n, Eio::Mixed, &mut results.memory).await;
+                note(&mut results, &format!("memory {n} rust-echo"), r);
+            }
         }
     }
     drop(redis);
@@ -264,6 +297,9 @@ fn print(results: &Results) {
     }
     for f in &results.failures {
         println!("!! FAILED {f}");
+    }
+    for s in &results.skipped {
+        println!("!! SKIPPED {s}");
     }
     if losses.is_empty() && results.failures.is_empty() {
         println!("Every message arrived exactly once and in order at every client.\n");

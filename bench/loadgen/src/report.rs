@@ -24,6 +24,8 @@ pub struct Results {
     pub memory: Vec<MemoryRow>,
     /// Scenarios that could not run, with the reason.
     pub failures: Vec<String>,
+    /// Scenarios this machine cannot hold, with the reason.
+    pub skipped: Vec<String>,
 }
 
 fn ms(v: Option<f64>) -> String {
