@@ -65,11 +65,12 @@ namespace RustEcho {
      * default rust-echo-6001), or false when none is reachable.
      *
      * @param list<string> $channels channel names as clients subscribe to them
-     * @param string $data the event's data as JSON text (validated, never re-encoded)
+     * @param mixed $data the event's data: JSON text (validated, never re-encoded), or a PHP
+     *                    value encoded as json_encode() would
      *
      * @throws Exception\PublishException on invalid arguments
      */
-    function publish(array $channels, string $event, string $data, ?string $socket = null): string|false
+    function publish(array $channels, string $event, mixed $data, ?string $socket = null): string|false
     {
     }
 }

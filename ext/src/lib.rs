@@ -14,6 +14,7 @@ mod convert;
 mod errors;
 mod hosted;
 mod info;
+mod json;
 mod process;
 mod publish;
 mod server;

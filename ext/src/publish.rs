@@ -6,24 +6,26 @@ use std::ffi::{CStr, c_char, c_int};
 use std::sync::OnceLock;
 
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use rust_echo_server::PublishError;
 use rust_echo_server::shm::{Producer, Record, RingError};
 use serde_json::value::RawValue;
 
 use crate::errors::ExtError;
+use crate::json;
 use crate::process::{State, with_state};
 
 /// Ring used when neither the INI setting nor the environment names one.
 const DEFAULT_RING: &str = "rust-echo-6001";
 
 /// Publish to the fastest running server: returns 'memory', 'shm', or false when none is reachable.
+/// `$data` is JSON text, or a PHP value encoded here as `json_encode()` would.
 #[php_function]
 #[php(name = "RustEcho\\publish")]
 pub fn publish(
     channels: &ZendHashTable,
     event: &str,
-    data: &str,
+    data: &Zval,
     socket: Option<&str>,
 ) -> PhpResult<Zval> {
     let mut inline = [""; INLINE_CHANNELS];
@@ -32,11 +34,26 @@ pub fn publish(
     if event.is_empty() {
         return Err(ExtError::Publish("the event name must not be empty".to_owned()).into());
     }
-    if let Err(e) = serde_json::from_str::<&RawValue>(data) {
-        return Err(ExtError::Publish(format!("data is not valid JSON: {e}")).into());
-    }
     let socket = socket.filter(|s| !s.is_empty());
-    let via = with_state(|s| deliver(s, names, event, data, socket))?;
+    let via = if let Some(text) = data.str() {
+        if let Err(e) = serde_json::from_str::<&RawValue>(text) {
+            return Err(ExtError::Publish(format!("data is not valid JSON: {e}")).into());
+        }
+        with_state(|s| deliver(s, names, event, text, socket))?
+    } else {
+        ENCODED.with_borrow_mut(|buffer| {
+            buffer.clear();
+            if json::encode(data, buffer).is_err() {
+                *buffer = php_json_encode(data)?;
+            }
+            let via = with_state(|s| deliver(s, names, event, buffer, socket));
+            // Keep a typical event's buffer for the next call, not a rare huge one's.
+            if buffer.capacity() > KEPT_BUFFER {
+                *buffer = String::new();
+            }
+            via
+        })?
+    };
     let mut z = Zval::new();
     match via {
         Some(transport) => {
@@ -45,6 +62,35 @@ pub fn publish(
         None => z.set_bool(false),
     }
     Ok(z)
+}
+
+thread_local! {
+    /// JSON of the `$data` being published (PHP runs one request per thread).
+    static ENCODED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Largest encoding buffer kept between calls.
+const KEPT_BUFFER: usize = 64 * 1024;
+
+/// `json_encode($data)` by PHP itself, for what [`json::encode`] leaves to it.
+fn php_json_encode(data: &Zval) -> Result<String, ExtError> {
+    let refused =
+        |reason: String| ExtError::Publish(format!("data cannot be encoded as JSON: {reason}"));
+    let encoder = ZendCallable::try_from_name("json_encode").map_err(|e| refused(e.to_string()))?;
+    let encoded = encoder
+        .try_call(vec![data])
+        .map_err(|e| refused(e.to_string()))?;
+    match encoded.str() {
+        Some(text) => Ok(text.to_owned()),
+        None => {
+            let message = ZendCallable::try_from_name("json_last_error_msg")
+                .and_then(|f| f.try_call(vec![]))
+                .ok()
+                .and_then(|m| m.str().map(str::to_owned))
+                .unwrap_or_else(|| "json_encode() failed".to_owned());
+            Err(refused(message))
+        }
+    }
 }
 
 /// Add `RustEcho\publish` to the module (the macro's function entry is private to this file).

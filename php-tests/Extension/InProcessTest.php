@@ -60,4 +60,45 @@ final class InProcessTest extends TestCase
         $this->assertSame(['orders', 'other'], array_column($events, 'channel'));
         $this->assertSame(json_decode($data, true), $events[0]['data']);
     }
+
+    public function testPhpValuesAreEncodedAsJsonEncodeWould(): void
+    {
+        $values = [
+            'map' => ['id' => 7, 'total' => 1.5, 'whole' => 2.0, 'ok' => true, 'none' => null, 'socket' => null],
+            'list' => [1, 'two', [3, [4]], []],
+            'sparse keys' => [1 => 'a', 2 => 'b'],
+            'mixed keys' => [0 => 'a', 'k' => 'b', 5 => 'c'],
+            'text' => ['q' => "quote \" back \\ slash / nl \n tab \t ctl \x01 café ✓"],
+            'scalar' => 42,
+            'empty' => [],
+            'object' => ['at' => new \DateTimeImmutable('2026-01-02T03:04:05+00:00'), 'o' => (object) ['x' => 1]],
+        ];
+        $listener = new Listener($this->url, ['enc']);
+        foreach ($values as $value) {
+            $this->assertSame('memory', \RustEcho\publish(['enc'], 'E', $value));
+        }
+        $events = $listener->take(count($values));
+        foreach (array_values($values) as $i => $value) {
+            // Equal, not identical: the listener is JavaScript, which lists integer keys first.
+            $this->assertEquals(json_decode((string) json_encode($value), true), $events[$i]['data'], (string) $i);
+        }
+    }
+
+    public function testValuesJsonCannotHoldAreRefusedWithPhpsReason(): void
+    {
+        foreach (
+            [
+                [["bad \xB1 utf-8"], 'Malformed UTF-8 characters, possibly incorrectly encoded'],
+                [['n' => NAN], 'Inf and NaN cannot be JSON encoded'],
+            ] as [$value, $reason]
+        ) {
+            try {
+                \RustEcho\publish(['enc'], 'E', $value);
+                $this->fail('published');
+            } catch (\RustEcho\Exception\PublishException $e) {
+                $this->assertSame("data cannot be encoded as JSON: $reason", $e->getMessage());
+            }
+        }
+        $this->assertSame(0, Server::stats()['messages_in']['memory']);
+    }
 }

@@ -72,5 +72,31 @@ pub(crate) async fn admit(gate: Gate, req: Request, next: Next) -> Response {
         let body = serde_json::json!({ "code": 503, "message": message });
         return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     }
+    if new_session {
+        return next.run(detached(req)).await;
+    }
     next.run(req).await
+}
+
+/// The request with its URI and headers copied out of the connection's read buffer.
+///
+/// hyper parses them without copying, as slices of its 8–16 KiB read buffer; the Socket.IO layer
+/// keeps the handshake request for the life of the session, and with it that whole buffer.
+/// Copying the few hundred bytes that matter lets the buffer go once the connection upgrades.
+fn detached(req: Request) -> Request {
+    let (mut parts, body) = req.into_parts();
+    let mut headers = axum::http::HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            axum::http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    parts.headers = headers;
+    if let Ok(uri) = parts.uri.to_string().parse() {
+        parts.uri = uri;
+    }
+    Request::from_parts(parts, body)
 }

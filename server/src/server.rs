@@ -18,6 +18,7 @@ use crate::engine::Engine;
 use crate::error::StartError;
 use crate::gate::Gate;
 use crate::ingress::bus::{self, Publisher};
+use crate::ingress::forward::Forwarder;
 use crate::ingress::redis::{self as redis_ingress, RedisStatus};
 use crate::ingress::shm::RingThread;
 use crate::listener::tls::{Certificates, TlsError};
@@ -42,6 +43,7 @@ pub struct ServerHandle {
     bus_stop: Option<crossbeam_channel::Sender<()>>,
     bus: Option<JoinHandle<()>>,
     ring: Option<RingThread>,
+    forwarding: tokio::task::JoinHandle<()>,
     certificates: Option<Arc<Certificates>>,
     metrics_addr: Option<SocketAddr>,
 }
@@ -92,14 +94,18 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     })?;
     let listener = Listener::new(tcp, watchdog, acceptor);
 
+    let (forward, forwarding) =
+        Forwarder::spawn(engine.clone(), &tokio::runtime::Handle::current());
     let ring = if config.shm.enabled {
         let consumer = Consumer::create(
             &config.shm.name_for(local_addr.port()),
             config.shm.size,
             config.shm.mode,
         )?;
-        let handle = tokio::runtime::Handle::current();
-        Some(RingThread::spawn(engine.clone(), consumer, handle).map_err(StartError::Runtime)?)
+        Some(
+            RingThread::spawn(engine.clone(), consumer, forward.clone())
+                .map_err(StartError::Runtime)?,
+        )
     } else {
         None
     };
@@ -135,8 +141,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     }
 
     let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
-    let (publisher, bus) = bus::spawn(engine, tokio::runtime::Handle::current(), bus_stop_rx)
-        .map_err(StartError::Runtime)?;
+    let (publisher, bus) = bus::spawn(engine, forward, bus_stop_rx).map_err(StartError::Runtime)?;
 
     Ok(ServerHandle {
         local_addr,
@@ -149,6 +154,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         bus_stop: Some(bus_stop),
         bus: Some(bus),
         ring,
+        forwarding,
         grace: config.shutdown_grace,
         certificates,
         metrics_addr,
@@ -225,6 +231,13 @@ impl ServerHandle {
             // The bus thread only drains a bounded queue; joining it off the runtime threads
             // keeps a slow drain from stalling other tasks.
             let _ = tokio::task::spawn_blocking(move || bus.join()).await;
+        }
+        // Both threads are gone, so the hand-off queue is closed: wait until it is delivered.
+        if tokio::time::timeout(self.grace, &mut self.forwarding)
+            .await
+            .is_err()
+        {
+            self.forwarding.abort();
         }
         let _ = self.shutdown.send(true);
         // Sockets get a disconnect packet, then the listener closes; a client that does not let
@@ -309,6 +322,9 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
         .upgrade_timeout(sio.upgrade_timeout)
         .max_payload(sio.max_http_buffer_size)
         .max_buffer_size(config.limits.max_buffered_packets)
+        // Clients send small packets (subscribe, whispers); a larger one grows the buffer as
+        // needed. The 4 KiB default was the largest fixed cost of an idle connection.
+        .ws_read_buffer_size(1024)
         .ws_max_message_size(usize::try_from(sio.max_http_buffer_size).unwrap_or(usize::MAX));
     match (sio.polling, sio.websocket) {
         (true, false) => builder.transports([TransportType::Polling]),

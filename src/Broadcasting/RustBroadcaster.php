@@ -41,6 +41,11 @@ class RustBroadcaster extends RedisBroadcaster
     protected string $transport;
 
     /**
+     * Whether the extension is loaded, looked up once.
+     */
+    protected ?bool $extension = null;
+
+    /**
      * Create a new broadcaster instance.
      *
      * @param  string|null  $connection
@@ -112,34 +117,31 @@ class RustBroadcaster extends RedisBroadcaster
     }
 
     /**
-     * Publish through the extension; false when it is not loaded or reaches no server.
+     * Publish through the extension: in-process when this process hosts the server, else over
+     * the shared-memory ring. False when neither reaches a server (or the extension is not
+     * loaded). This runs on every broadcast, so it does only what it must.
      *
      * @param  array<int, mixed>  $channels
      * @param  array<string, mixed>  $payload
      *
-     * @throws \Illuminate\Broadcasting\BroadcastException
+     * @throws BroadcastException
      */
     protected function publishToExtension(array $channels, string $event, array $payload): bool
     {
-        if (! Runtime::hasExtension()) {
+        if (! ($this->extension ??= Runtime::hasExtension())) {
             return false;
         }
 
-        // The same `data` RedisBroadcaster sends: the payload including its `socket` key.
-        $data = json_encode($payload);
-        if ($data === false) {
-            throw new BroadcastException('The broadcast payload cannot be encoded as JSON: ' . json_last_error_msg());
+        $names = [];
+        foreach ($channels as $channel) {
+            $names[] = (string) $channel;
         }
-
         $socket = $payload['socket'] ?? null;
 
         try {
-            $via = \RustEcho\publish(
-                array_map('strval', $channels),
-                $event,
-                $data,
-                is_string($socket) && $socket !== '' ? $socket : null,
-            );
+            // The same `data` RedisBroadcaster sends (the payload including its `socket` key),
+            // encoded by the extension.
+            $via = \RustEcho\publish($names, $event, $payload, is_string($socket) && $socket !== '' ? $socket : null);
         } catch (Throwable $e) {
             throw new BroadcastException('rust-echo refused the event: ' . $e->getMessage(), 0, $e);
         }
@@ -147,9 +149,6 @@ class RustBroadcaster extends RedisBroadcaster
         return $via !== false;
     }
 
-    /**
-     * Get the shared-memory ring publishers use.
-     */
     protected function ringName(): string
     {
         return (string) (ini_get('rust_echo.ring') ?: (getenv('RUST_ECHO_RING') ?: 'rust-echo-6001'));

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
+use super::forward::Forwarder;
 use crate::engine::Engine;
 use crate::error::PublishError;
 use crate::message::Message;
@@ -94,17 +95,15 @@ impl Publisher {
 /// fires (or is dropped).
 pub(crate) fn spawn(
     engine: Arc<Engine>,
-    runtime: tokio::runtime::Handle,
+    forward: Forwarder,
     stop: Receiver<()>,
 ) -> std::io::Result<(Publisher, JoinHandle<()>)> {
     let (tx, rx) = crossbeam_channel::bounded(CAPACITY);
     let handle = std::thread::Builder::new()
         .name("rust-echo-bus".to_owned())
         .spawn(move || {
-            // Emits may touch tokio primitives of the socket writers.
-            let _rt = runtime.enter();
             let decoded = |bytes: &[u8]| match decode(bytes) {
-                Ok(m) => engine.deliver(&m, Ingress::Memory),
+                Ok(m) => forward.deliver(m, Ingress::Memory),
                 Err(e) => {
                     engine
                         .stats
@@ -113,7 +112,7 @@ pub(crate) fn spawn(
                 }
             };
             let handle = |item: Item| match item {
-                Item::Message(m) => engine.deliver(&m, Ingress::Memory),
+                Item::Message(m) => forward.deliver(m, Ingress::Memory),
                 Item::Inline { len, bytes } => decoded(&bytes[..usize::from(len)]),
                 Item::Record(bytes) => decoded(&bytes),
             };

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::forward::Forwarder;
 use crate::engine::Engine;
 use crate::shm::{Consumer, RingInfo};
 use crate::stats::Ingress;
@@ -26,7 +27,7 @@ impl RingThread {
     pub(crate) fn spawn(
         engine: Arc<Engine>,
         mut consumer: Consumer,
-        runtime: tokio::runtime::Handle,
+        forward: Forwarder,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let info = Arc::new(Mutex::new(consumer.info()));
@@ -34,9 +35,8 @@ impl RingThread {
         let thread = std::thread::Builder::new()
             .name("rust-echo-shm".to_owned())
             .spawn(move || {
-                let _rt = runtime.enter();
                 let mut deliver = |r: Result<crate::Message, crate::message::DecodeError>| match r {
-                    Ok(m) => engine.deliver(&m, Ingress::Shm),
+                    Ok(m) => forward.deliver(m, Ingress::Shm),
                     Err(e) => {
                         engine.stats.dropped(crate::stats::DropReason::InvalidMessage);
                         tracing::warn!(ring = %consumer_name(&i), error = %e, "ring record dropped");

@@ -150,6 +150,8 @@ impl Consumer {
                     }
                     deliver(result);
                     n += 1;
+                    // A long drain under load must not let producers think the server is gone.
+                    self.beat();
                 }
                 (Some((false, _)), Some(size)) if size <= tail - head => {
                     if !self.stalled(head) {

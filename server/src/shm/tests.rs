@@ -210,3 +210,37 @@ fn foreign_files_are_refused() {
         Err(RingError::InvalidName(_))
     ));
 }
+
+/// A drain that takes longer than the heartbeat timeout (slow deliveries under load) keeps the
+/// heartbeat fresh: producers never see the server as gone.
+#[test]
+fn a_long_drain_keeps_the_heartbeat_fresh() {
+    let name = unique("long-drain");
+    let mut c = Consumer::create(&name, MIN_CAPACITY, 0o600).unwrap();
+    let mut p = Producer::new(&name).unwrap();
+    for i in 0..12 {
+        p.publish(&record(&i.to_string())).unwrap();
+    }
+    let watcher = {
+        let name = name.clone();
+        std::thread::spawn(move || {
+            let mut p = Producer::new(&name).unwrap();
+            let started = Instant::now();
+            let mut refused = Vec::new();
+            while started.elapsed() < Duration::from_millis(3000) {
+                if let Err(e) = p.publish(&record("w")) {
+                    refused.push(e.to_string());
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            refused
+        })
+    };
+    let mut delivered = 0;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(3200) {
+        delivered += c.poll(|_| std::thread::sleep(Duration::from_millis(250)));
+    }
+    assert_eq!(watcher.join().unwrap(), Vec::<String>::new());
+    assert!(delivered >= 12);
+}
