@@ -7,9 +7,8 @@
 //! floats, deep nesting) is reported as [`NeedsPhp`], and the caller lets PHP's own
 //! `json_encode()` decide, so the result and the errors stay PHP's.
 
-use std::fmt::Write as _;
-
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 
 /// PHP's `json_encode()` depth limit.
 const MAX_DEPTH: u32 = 512;
@@ -29,13 +28,13 @@ fn encode_at(value: &Zval, out: &mut String, depth: u32) -> Result<(), NeedsPhp>
     } else if let Some(b) = value.bool() {
         out.push_str(if b { "true" } else { "false" });
     } else if let Some(n) = value.long() {
-        let _ = write!(out, "{n}");
+        out.push_str(itoa::Buffer::new().format(n));
     } else if let Some(f) = value.double() {
         if !f.is_finite() {
             return Err(NeedsPhp);
         }
         // Shortest round-trip form, `1.0` for whole numbers, as PHP's serialize_precision -1.
-        let _ = write!(out, "{f:?}");
+        out.push_str(ryu::Buffer::new().format_finite(f));
     } else if let Some(s) = value.zend_str() {
         let s = s.as_str().map_err(|_| NeedsPhp)?;
         string(s, out);
@@ -51,50 +50,93 @@ fn encode_at(value: &Zval, out: &mut String, depth: u32) -> Result<(), NeedsPhp>
 }
 
 fn array(array: &ZendHashTable, out: &mut String, depth: u32) -> Result<(), NeedsPhp> {
-    if array.is_empty() {
+    if array.nNumOfElements == 0 {
         out.push_str("[]");
         return Ok(());
     }
     // A list in the common case; on the first key out of sequence, start over as an object.
     let start = out.len();
     out.push('[');
-    let mut iter = array.iter();
-    let mut index = 0i64;
-    let mut list = true;
-    while let Some((key, value)) = iter.next_zval() {
-        if key.long() != Some(index) {
-            list = false;
-            break;
+    let mut index = 0u64;
+    let listed = entries(array, |key, value| {
+        if key != Key::Index(index) {
+            return Err(NeedsPhp);
         }
         if index > 0 {
             out.push(',');
         }
-        encode_at(value, out, depth)?;
         index += 1;
-    }
-    if list {
+        encode_at(value, out, depth)
+    });
+    if listed.is_ok() {
         out.push(']');
         return Ok(());
     }
     out.truncate(start);
     out.push('{');
-    let mut iter = array.iter();
     let mut first = true;
-    while let Some((key, value)) = iter.next_zval() {
+    entries(array, |key, value| {
         if !first {
             out.push(',');
         }
         first = false;
-        if let Some(n) = key.long() {
-            let _ = write!(out, "\"{n}\"");
-        } else {
-            let name = key.zend_str().ok_or(NeedsPhp)?;
-            string(name.as_str().map_err(|_| NeedsPhp)?, out);
+        match key {
+            Key::Index(n) => {
+                out.push('"');
+                out.push_str(itoa::Buffer::new().format(n.cast_signed()));
+                out.push('"');
+            }
+            Key::Name(name) => string(name.as_str().map_err(|_| NeedsPhp)?, out),
         }
         out.push(':');
-        encode_at(value, out, depth)?;
-    }
+        encode_at(value, out, depth)
+    })?;
     out.push('}');
+    Ok(())
+}
+
+#[derive(Debug, PartialEq)]
+enum Key<'a> {
+    Index(u64),
+    Name(&'a ZendStr),
+}
+
+/// PHP's `HASH_FLAG_PACKED` (Zend/zend_hash.h): the table is a plain vector of values.
+const HASH_FLAG_PACKED: u32 = 1 << 2;
+
+/// Visit the entries of `array` in order, stopping at the first error. Reads the engine's own
+/// layout (PHP ≥ 8.2: packed vectors of zvals, else buckets) instead of its iterator API, which
+/// costs several calls into the engine per element.
+#[allow(unsafe_code)]
+fn entries<'a>(
+    array: &'a ZendHashTable,
+    mut visit: impl FnMut(Key<'a>, &'a Zval) -> Result<(), NeedsPhp>,
+) -> Result<(), NeedsPhp> {
+    let used = usize::try_from(array.nNumUsed).map_err(|_| NeedsPhp)?;
+    // SAFETY: `u.flags` is the union's plain integer view of the flag bytes.
+    let packed = unsafe { array.u.flags } & HASH_FLAG_PACKED != 0;
+    for i in 0..used {
+        // SAFETY: the engine keeps `nNumUsed` slots initialised in the vector the flag selects;
+        // deleted slots are IS_UNDEF and skipped. PHP runs this thread only, so nothing changes
+        // the array while it is read, and the borrows end before `publish()` returns.
+        let (key, value) = unsafe {
+            if packed {
+                let value: &Zval = &*array.__bindgen_anon_1.arPacked.add(i);
+                (Key::Index(i as u64), value)
+            } else {
+                let bucket = &*array.__bindgen_anon_1.arData.add(i);
+                let key = match bucket.key.as_ref() {
+                    Some(name) => Key::Name(name),
+                    None => Key::Index(bucket.h),
+                };
+                (key, &bucket.val)
+            }
+        };
+        if value.get_type() == DataType::Undef {
+            continue;
+        }
+        visit(key, value)?;
+    }
     Ok(())
 }
 
@@ -115,7 +157,10 @@ fn string(s: &str, out: &mut String) {
         };
         out.push_str(&s[plain..i]);
         if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
             out.push_str(escape);
         }
