@@ -95,7 +95,7 @@ $r['redis_event'] = perCall($redisEvents, static fn (int $n) => eventBatch('redi
 expectTransport('shm');
 $r['shm'] = perCall($events, static fn (int $n) => driverBatch('rust', $n));
 $r['shm_event'] = perCall($events, static fn (int $n) => eventBatch('rust', $n));
-RustEcho\Server::start(['host' => '127.0.0.1', 'port' => 0, 'subscribers' => ['redis' => false], 'shm' => ['enabled' => false]]);
+RustEcho\Server::start(['host' => '127.0.0.1', 'port' => 0, 'subscribers' => ['redis' => false], 'shm' => ['enabled' => false], 'metrics' => ['enabled' => false]]);
 expectTransport('memory');
 $r['memory'] = perCall($events, static fn (int $n) => driverBatch('rust', $n));
 $r['memory_event'] = perCall($events, static fn (int $n) => eventBatch('rust', $n));

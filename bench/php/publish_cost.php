@@ -60,7 +60,7 @@ function measure(string $transport, int $events, string $data, string $payload, 
 $results = [];
 $results['redis'] = measure('redis', intdiv($events, 2), $data, $payload, $phpredis);
 $results['shm'] = measure('shm', $events, $data, $payload, null);
-RustEcho\Server::start(['host' => '127.0.0.1', 'port' => 0, 'subscribers' => ['redis' => false], 'shm' => ['enabled' => false]]);
+RustEcho\Server::start(['host' => '127.0.0.1', 'port' => 0, 'subscribers' => ['redis' => false], 'shm' => ['enabled' => false], 'metrics' => ['enabled' => false]]);
 $results['memory'] = measure('memory', $events, $data, $payload, null);
 RustEcho\Server::stop();
 

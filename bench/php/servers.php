@@ -59,6 +59,7 @@ function startServers(string $binary): array
         'subscribers' => ['http' => false, 'redis' => true],
         'databaseConfig' => ['redis' => ['host' => '127.0.0.1', 'port' => $redisPort]],
         'shm' => ['size' => 64 * 1024 * 1024],
+        'metrics' => ['enabled' => false],
     ]));
     $server = proc_open(
         [$binary, 'start', '--dir', $dir],

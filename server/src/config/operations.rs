@@ -1,11 +1,12 @@
-//! The keys an operator tunes beyond laravel-echo-server's: limits, the metrics listener, and the
-//! TLS files laravel-echo-server reads (`sslCertPath` and friends), checked for completeness.
+//! The keys an operator tunes beyond laravel-echo-server's: limits, allowed origins, the metrics
+//! listener, the shared-memory ring, and the TLS files laravel-echo-server reads (`sslCertPath`
+//! and friends), checked for completeness.
 
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::reader::Reader;
+use super::reader::{Reader, non_null};
 use super::{Config, Protocol, TlsFiles};
 use crate::error::ConfigError;
 
@@ -59,11 +60,72 @@ impl Reader<'_> {
                 }
                 c.metrics.host = h;
             }
-            if let Some(v) = super::reader::non_null(m.get("port")) {
+            if let Some(v) = non_null(m.get("port")) {
                 c.metrics.port = self.port(v, "metrics.port")?;
             }
         }
+        self.origins(root, c)?;
         self.tls(root, c)
+    }
+
+    fn origins(&self, root: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {
+        if let Some(origins) = non_null(root.get("allowedOrigins")) {
+            let list: Vec<String> = match origins {
+                Value::String(s) => s
+                    .split(',')
+                    .map(str::to_owned)
+                    .filter(|s| !s.trim().is_empty())
+                    .collect(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        self.invalid("allowedOrigins", "expected an array of origins")
+                    })?,
+                _ => return Err(self.invalid("allowedOrigins", "expected an array of origins")),
+            };
+            c.allowed_origins = crate::origin::AllowedOrigins::parse(&list)
+                .map_err(|reason| self.invalid("allowedOrigins", &reason))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn shm(&self, shm: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {
+        if let Some(v) = self.boolish(shm, "enabled", "shm.enabled")? {
+            c.shm.enabled = v;
+        }
+        if let Some(name) = self
+            .string(shm, "name", "shm.name")?
+            .filter(|n| !n.is_empty())
+        {
+            crate::shm::Producer::new(&name)
+                .map_err(|_| self.invalid("shm.name", "use letters, digits, '.', '_' and '-'"))?;
+            c.shm.name = Some(name);
+        }
+        if let Some(size) = self.uint(shm, "size", "shm.size")? {
+            if !(crate::shm::MIN_CAPACITY..=1 << 32).contains(&size) {
+                return Err(self.invalid("shm.size", "expected 65536 to 4294967296 bytes"));
+            }
+            c.shm.size = size;
+        }
+        match non_null(shm.get("mode")) {
+            None => {}
+            Some(Value::String(s)) => {
+                c.shm.mode = u32::from_str_radix(s.trim_start_matches("0o"), 8)
+                    .ok()
+                    .filter(|m| *m <= 0o777)
+                    .ok_or_else(|| {
+                        self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
+                    })?;
+            }
+            Some(_) => {
+                return Err(
+                    self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
+                );
+            }
+        }
+        Ok(())
     }
 
     fn tls(&self, root: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {

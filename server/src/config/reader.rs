@@ -163,25 +163,6 @@ impl<'a> Reader<'a> {
             }
         }
         self.operations(root, &mut c)?;
-        if let Some(origins) = non_null(root.get("allowedOrigins")) {
-            let list: Vec<String> = match origins {
-                Value::String(s) => s
-                    .split(',')
-                    .map(str::to_owned)
-                    .filter(|s| !s.trim().is_empty())
-                    .collect(),
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_owned))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        self.invalid("allowedOrigins", "expected an array of origins")
-                    })?,
-                _ => return Err(self.invalid("allowedOrigins", "expected an array of origins")),
-            };
-            c.allowed_origins = crate::origin::AllowedOrigins::parse(&list)
-                .map_err(|reason| self.invalid("allowedOrigins", &reason))?;
-        }
         if let Some(ms) = self.uint(root, "shutdownGracePeriod", "shutdownGracePeriod")? {
             c.shutdown_grace = Duration::from_millis(ms);
         }
@@ -189,43 +170,6 @@ impl<'a> Reader<'a> {
             self.shm(shm, &mut c)?;
         }
         Ok(c)
-    }
-
-    fn shm(&self, shm: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {
-        if let Some(v) = self.boolish(shm, "enabled", "shm.enabled")? {
-            c.shm.enabled = v;
-        }
-        if let Some(name) = self
-            .string(shm, "name", "shm.name")?
-            .filter(|n| !n.is_empty())
-        {
-            crate::shm::Producer::new(&name)
-                .map_err(|_| self.invalid("shm.name", "use letters, digits, '.', '_' and '-'"))?;
-            c.shm.name = Some(name);
-        }
-        if let Some(size) = self.uint(shm, "size", "shm.size")? {
-            if !(crate::shm::MIN_CAPACITY..=1 << 32).contains(&size) {
-                return Err(self.invalid("shm.size", "expected 65536 to 4294967296 bytes"));
-            }
-            c.shm.size = size;
-        }
-        match non_null(shm.get("mode")) {
-            None => {}
-            Some(Value::String(s)) => {
-                c.shm.mode = u32::from_str_radix(s.trim_start_matches("0o"), 8)
-                    .ok()
-                    .filter(|m| *m <= 0o777)
-                    .ok_or_else(|| {
-                        self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
-                    })?;
-            }
-            Some(_) => {
-                return Err(
-                    self.invalid("shm.mode", "expected an octal file mode such as \"0660\"")
-                );
-            }
-        }
-        Ok(())
     }
 
     fn auth_hosts(&self, v: &Value) -> Result<Vec<String>, ConfigError> {

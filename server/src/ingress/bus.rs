@@ -8,16 +8,26 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
-use super::forward::Forwarder;
+use super::forward::{Forwarder, Outbox};
 use crate::engine::Engine;
 use crate::error::PublishError;
 use crate::message::Message;
 use crate::shm::{Record, decode, encode};
 use crate::stats::Ingress;
 
-/// How long the drain thread keeps polling after the queue runs dry before it parks: under a
-/// steady stream of publishes it stays awake, so publishing needs no wake-up system call.
-pub(crate) const SPIN: Duration = Duration::from_micros(50);
+/// How long the drain threads stay awake after the last message before sleeping, so a steady
+/// stream needs no wake-up system calls. Only when the process may use more than one CPU: pinned
+/// to one, a spinning thread would take the core from the runtime that delivers.
+pub(crate) fn spin() -> Duration {
+    static SPIN: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| {
+        if std::thread::available_parallelism().map_or(1, usize::from) > 1 {
+            Duration::from_micros(50)
+        } else {
+            Duration::ZERO
+        }
+    })
+}
 
 /// What the queue carries.
 #[derive(Debug)]
@@ -102,48 +112,56 @@ pub(crate) fn spawn(
     let handle = std::thread::Builder::new()
         .name("rust-echo-bus".to_owned())
         .spawn(move || {
-            let decoded = |bytes: &[u8]| match decode(bytes) {
-                Ok(m) => forward.deliver(m, Ingress::Memory),
-                Err(e) => {
-                    engine
-                        .stats
-                        .dropped(crate::stats::DropReason::InvalidMessage);
-                    tracing::warn!(error = %e, "in-process message dropped");
+            let mut outbox = forward.outbox();
+            let handle = |outbox: &mut Outbox, item: Item| {
+                let decoded = match item {
+                    Item::Message(m) => return outbox.push(m, Ingress::Memory),
+                    Item::Inline { len, bytes } => decode(&bytes[..usize::from(len)]),
+                    Item::Record(bytes) => decode(&bytes),
+                };
+                match decoded {
+                    Ok(m) => outbox.push(m, Ingress::Memory),
+                    Err(e) => {
+                        engine
+                            .stats
+                            .dropped(crate::stats::DropReason::InvalidMessage);
+                        tracing::warn!(error = %e, "in-process message dropped");
+                    }
                 }
             };
-            let handle = |item: Item| match item {
-                Item::Message(m) => forward.deliver(m, Ingress::Memory),
-                Item::Inline { len, bytes } => decoded(&bytes[..usize::from(len)]),
-                Item::Record(bytes) => decoded(&bytes),
-            };
             'run: loop {
-                let spin_until = Instant::now() + SPIN;
+                let spin_until = Instant::now() + spin();
                 loop {
                     match rx.try_recv() {
                         Ok(item) => {
-                            handle(item);
+                            handle(&mut outbox, item);
                             continue 'run;
                         }
                         Err(TryRecvError::Disconnected) => break 'run,
-                        Err(TryRecvError::Empty) if Instant::now() < spin_until => {
+                        Err(TryRecvError::Empty) => {
+                            // Nothing more right now: hand over what has come in.
+                            outbox.flush();
+                            if Instant::now() >= spin_until {
+                                break;
+                            }
                             std::thread::yield_now();
                         }
-                        Err(TryRecvError::Empty) => break,
                     }
                 }
                 crossbeam_channel::select! {
                     recv(rx) -> item => match item {
-                        Ok(item) => handle(item),
+                        Ok(item) => handle(&mut outbox, item),
                         Err(_) => break,
                     },
                     recv(stop) -> _ => {
                         for item in rx.try_iter() {
-                            handle(item);
+                            handle(&mut outbox, item);
                         }
                         break;
                     }
                 }
             }
+            outbox.flush();
         })?;
     Ok((Publisher { tx }, handle))
 }

@@ -14,17 +14,19 @@ use crate::engine::Engine;
 use crate::message::Message;
 use crate::stats::Ingress;
 
-/// Messages in flight between the threads and the task; the threads wait when it is full, which
+/// Batches in flight between the threads and the task; the threads wait when it is full, which
 /// is the backpressure their own queues already expect.
-const CAPACITY: usize = 1024;
+const CAPACITY: usize = 64;
 
-/// Messages delivered per wake of the task.
+/// Messages handed over at once: one wake of the task per batch, not per message.
 const BATCH: usize = 64;
+
+type Batch = Vec<(Message, Ingress)>;
 
 /// The threads' end of the hand-off; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Forwarder {
-    tx: mpsc::Sender<(Message, Ingress)>,
+    tx: mpsc::Sender<Batch>,
     engine: Arc<Engine>,
 }
 
@@ -34,12 +36,11 @@ impl Forwarder {
         engine: Arc<Engine>,
         runtime: &tokio::runtime::Handle,
     ) -> (Self, JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<(Message, Ingress)>(CAPACITY);
+        let (tx, mut rx) = mpsc::channel::<Batch>(CAPACITY);
         let e = engine.clone();
         let task = runtime.spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while rx.recv_many(&mut batch, BATCH).await > 0 {
-                for (msg, ingress) in batch.drain(..) {
+            while let Some(batch) = rx.recv().await {
+                for (msg, ingress) in batch {
                     e.deliver(&msg, ingress);
                 }
             }
@@ -47,11 +48,51 @@ impl Forwarder {
         (Forwarder { tx, engine }, task)
     }
 
-    /// Deliver `msg` on the runtime, waiting for room in the queue. Called from plain threads only.
-    pub(crate) fn deliver(&self, msg: Message, ingress: Ingress) {
-        if let Err(mpsc::error::SendError((msg, ingress))) = self.tx.blocking_send((msg, ingress)) {
-            // The runtime is shutting down: deliver from here rather than lose the message.
-            self.engine.deliver(&msg, ingress);
+    /// A per-thread collector that hands messages over in batches.
+    pub(crate) fn outbox(&self) -> Outbox {
+        Outbox {
+            forward: self.clone(),
+            batch: Vec::with_capacity(BATCH),
         }
+    }
+
+    /// Deliver `batch` on the runtime, waiting for room in the queue. Plain threads only.
+    fn send(&self, batch: Batch) {
+        if let Err(mpsc::error::SendError(batch)) = self.tx.blocking_send(batch) {
+            // The runtime is shutting down: deliver from here rather than lose the messages.
+            for (msg, ingress) in batch {
+                self.engine.deliver(&msg, ingress);
+            }
+        }
+    }
+}
+
+/// Messages a thread has received and not yet handed over. The thread calls [`Outbox::flush`]
+/// whenever its own source runs dry, so a message waits only while more are arriving.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    forward: Forwarder,
+    batch: Batch,
+}
+
+impl Outbox {
+    pub(crate) fn push(&mut self, msg: Message, ingress: Ingress) {
+        self.batch.push((msg, ingress));
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    pub(crate) fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+            self.forward.send(batch);
+        }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.flush();
     }
 }

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::forward::Forwarder;
+use super::forward::{Forwarder, Outbox};
 use crate::engine::Engine;
+use crate::message::DecodeError;
 use crate::shm::{Consumer, RingInfo};
 use crate::stats::Ingress;
 
@@ -35,8 +36,9 @@ impl RingThread {
         let thread = std::thread::Builder::new()
             .name("rust-echo-shm".to_owned())
             .spawn(move || {
-                let mut deliver = |r: Result<crate::Message, crate::message::DecodeError>| match r {
-                    Ok(m) => forward.deliver(m, Ingress::Shm),
+                let mut outbox = forward.outbox();
+                let take = |outbox: &mut Outbox, r: Result<crate::Message, DecodeError>| match r {
+                    Ok(m) => outbox.push(m, Ingress::Shm),
                     Err(e) => {
                         engine.stats.dropped(crate::stats::DropReason::InvalidMessage);
                         tracing::warn!(ring = %consumer_name(&i), error = %e, "ring record dropped");
@@ -44,9 +46,11 @@ impl RingThread {
                 };
                 let mut idle_since = std::time::Instant::now();
                 while !s.load(Ordering::Acquire) {
-                    if consumer.poll(&mut deliver) > 0 {
+                    let polled = consumer.poll(|r| take(&mut outbox, r));
+                    outbox.flush();
+                    if polled > 0 {
                         idle_since = std::time::Instant::now();
-                    } else if idle_since.elapsed() < crate::ingress::bus::SPIN {
+                    } else if idle_since.elapsed() < crate::ingress::bus::spin() {
                         // Stay awake briefly under load so producers need not wake us.
                         std::thread::yield_now();
                     } else {
@@ -58,7 +62,8 @@ impl RingThread {
                     }
                 }
                 // Deliver what producers committed before the stop.
-                consumer.poll(&mut deliver);
+                consumer.poll(|r| take(&mut outbox, r));
+                outbox.flush();
             })?;
         Ok(RingThread {
             stop,
