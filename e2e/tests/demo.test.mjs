@@ -65,8 +65,9 @@ for (const mode of ['shm', 'redis']) {
       const bobContext = await browser.newContext();
       const bob = await signIn(bobContext, 'bob');
 
-      await alice.waitForSelector('#online li[data-user="bob"]', { timeout: 5000 });
-      await bob.waitForSelector('#online li[data-user="alice"]', { timeout: 5000 });
+      // The first presence subscription boots the demo app's auth route on a cold worker.
+      await alice.waitForSelector('#online li[data-user="bob"]', { timeout: 15000 });
+      await bob.waitForSelector('#online li[data-user="alice"]', { timeout: 15000 });
       assert.deepEqual(await alice.$$eval('#online li', (lis) => lis.map((li) => li.textContent).sort()), ['alice', 'bob']);
 
       await bob.type('#text', 'hello al');
