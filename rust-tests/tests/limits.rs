@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{AuthStub, TestServer, settle};
+use common::{AuthStub, TestServer, eventually, settle};
 use rust_echo_server::stats::DropReason;
 use serde_json::json;
 
@@ -23,12 +23,10 @@ async fn connections_past_the_limit_get_503() {
     assert_eq!(s.get("/health").await.0, 200);
     // A slot frees up when a client leaves.
     a.close().await;
-    for _ in 0..100 {
-        if s.handle.stats().connections() < 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(Duration::from_secs(1), || {
+        s.handle.stats().connections() < 2
+    })
+    .await;
     let _c = s.client().await;
     assert_eq!(s.handle.stats().connections(), 2);
 }
@@ -192,12 +190,10 @@ async fn a_client_that_stops_reading_is_disconnected() {
         stalled.closed().await,
         "the stalled client's connection is closed"
     );
-    for _ in 0..200 {
-        if s.handle.stats().connections() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(Duration::from_secs(2), || {
+        s.handle.stats().connections() == 1
+    })
+    .await;
     assert_eq!(s.handle.stats().connections(), 1);
     assert_eq!(s.handle.stats().drops(DropReason::SlowReader), 1);
     s.publish("news", "After", "1", None);

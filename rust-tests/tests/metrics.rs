@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{AuthStub, RedisServer, TestServer, settle};
+use common::{AuthStub, RedisServer, TestServer, WAIT, eventually, settle};
 
 /// Parse the exposition format into `series → value` (`name{labels}` as written).
 fn parse(text: &str) -> HashMap<String, f64> {
@@ -124,12 +124,10 @@ async fn metrics_follow_what_clients_and_publishers_do() {
     .await;
     a.close().await;
     b.close().await;
-    for _ in 0..100 {
-        if s.handle.stats().connections() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(Duration::from_secs(1), || {
+        s.handle.stats().connections() == 0
+    })
+    .await;
     let m = scrape(&s).await;
     assert_eq!(value(&m, "rust_echo_connections"), 0.0);
     for kind in ["public", "private", "presence"] {
@@ -149,12 +147,13 @@ async fn redis_reconnects_and_invalid_messages_are_counted() {
     let auth = AuthStub::laravel().await;
     let mut redis = RedisServer::start().await;
     let s = metrics_server(&auth, Some(&redis)).await;
-    wait_for(|| s.handle.redis_connected()).await;
+    let connected = || s.handle.redis_connected();
+    assert!(eventually(WAIT, connected).await, "subscribed");
     redis.publish("news", "not json").await;
     redis.kill();
-    wait_for(|| !s.handle.redis_connected()).await;
+    assert!(eventually(WAIT, || !connected()).await, "disconnected");
     redis.restart().await;
-    wait_for(|| s.handle.redis_connected()).await;
+    assert!(eventually(WAIT, connected).await, "subscribed again");
     let m = scrape(&s).await;
     assert_eq!(value(&m, "rust_echo_redis_reconnects_total"), 1.0);
     assert_eq!(
@@ -167,14 +166,4 @@ async fn redis_reconnects_and_invalid_messages_are_counted() {
 async fn metrics_can_be_switched_off() {
     let s = TestServer::start(|c| c.metrics.enabled = false).await;
     assert_eq!(s.handle.metrics_addr(), None);
-}
-
-async fn wait_for(f: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("condition not reached");
 }

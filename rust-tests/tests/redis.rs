@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RedisServer, TestServer};
+use common::{RedisServer, TestServer, eventually};
 
 async fn server_on(redis: &RedisServer, prefix: &str) -> TestServer {
     let port = redis.port;
@@ -20,13 +20,10 @@ async fn server_on(redis: &RedisServer, prefix: &str) -> TestServer {
 }
 
 async fn wait_connected(s: &TestServer) {
-    for _ in 0..500 {
-        if s.handle.redis_connected() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("redis subscriber did not connect");
+    assert!(
+        eventually(Duration::from_secs(5), || s.handle.redis_connected()).await,
+        "redis subscriber did not connect"
+    );
 }
 
 /// Laravel publishes `laravel_database_news`; clients subscribed to `news` receive it with the

@@ -20,27 +20,43 @@ fn folder(name: &str) -> PathBuf {
 /// A self-signed certificate for 127.0.0.1 named `cn`: (cert.pem, key.pem).
 fn self_signed(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join(format!("{cn}.crt")), dir.join(format!("{cn}.key")));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-keyout",
+        utf8(&key),
+        "-out",
+        utf8(&cert),
+    ]);
+    (cert, key)
+}
+
+/// Run `openssl` with `args`; it must succeed.
+fn openssl(args: &[&str]) {
     let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={cn}")])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
+        .args(args)
         .stderr(std::process::Stdio::null())
         .status()
         .expect("openssl runs");
-    assert!(status.success(), "openssl req");
-    (cert, key)
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// The test's temp paths are UTF-8.
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
 }
 
 fn files(cert: &Path, key: &Path) -> TlsFiles {
@@ -113,22 +129,18 @@ async fn encrypted_keys_need_the_right_passphrase() {
     let dir = folder("encrypted");
     let (cert, key) = self_signed(&dir, "enc");
     let encrypted = dir.join("enc.p8");
-    let status = Command::new("openssl")
-        .args([
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-passout",
-            "pass:s3cret",
-        ])
-        .arg("-in")
-        .arg(&key)
-        .arg("-out")
-        .arg(&encrypted)
-        .status()
-        .expect("openssl runs");
-    assert!(status.success());
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes-256-cbc",
+        "-passout",
+        "pass:s3cret",
+        "-in",
+        utf8(&key),
+        "-out",
+        utf8(&encrypted),
+    ]);
 
     let mut tls = files(&cert, &encrypted);
     let err = start_error(tls.clone()).await;

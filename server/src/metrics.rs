@@ -28,11 +28,7 @@ pub(crate) async fn serve(
     if !config.enabled {
         return None;
     }
-    let addr = if config.host.contains(':') && !config.host.starts_with('[') {
-        format!("[{}]:{}", config.host, config.port)
-    } else {
-        format!("{}:{}", config.host, config.port)
-    };
+    let addr = crate::config::socket_address(&config.host, config.port);
     let listener = match TcpListener::bind(&addr).await {
         Ok(l) => l,
         Err(e) => {

@@ -334,12 +334,7 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
 }
 
 fn listen_addr(config: &Config) -> String {
-    let host = config.host.as_deref().unwrap_or("0.0.0.0");
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{}", config.port)
-    } else {
-        format!("{host}:{}", config.port)
-    }
+    crate::config::socket_address(config.host.as_deref().unwrap_or("0.0.0.0"), config.port)
 }
 
 async fn bind(config: &Config) -> Result<TcpListener, StartError> {

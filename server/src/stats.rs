@@ -102,21 +102,15 @@ struct KindLabel {
 
 /// Label values are lower snake case, as Prometheus users expect.
 macro_rules! label_value {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $name:ident),*) => {$(
         impl EncodeLabelValue for $ty {
             fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
-                std::fmt::Write::write_str(e, self.as_str())
+                std::fmt::Write::write_str(e, self.$name())
             }
         }
     )*};
 }
-label_value!(Ingress, DropReason);
-
-impl EncodeLabelValue for ChannelKind {
-    fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
-        std::fmt::Write::write_str(e, self.label())
-    }
-}
+label_value!(Ingress => as_str, DropReason => as_str, ChannelKind => label);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct StatusLabel {

@@ -103,23 +103,13 @@ fn start_banner_warnings_and_sigterm() {
         "{banner:?}"
     );
     // SIGHUP reloads certificates (none here) and keeps the server running.
-    let status = Command::new("kill")
-        .arg("-HUP")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    signal(&child, "HUP");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP does not stop the server"
     );
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    signal(&child, "TERM");
     let exit = child.wait().unwrap();
     assert_eq!(exit.code(), Some(0));
     let mut err = String::new();
@@ -143,6 +133,16 @@ fn version_and_help() {
     let (code, out, _) = run(&["--help"], &dir);
     assert_eq!(code, 0);
     assert!(out.contains("start"));
+}
+
+/// Send `signal` (e.g. `TERM`) to the child with kill(1).
+fn signal(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal}");
 }
 
 fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>) {
@@ -356,11 +356,7 @@ fn environment_overrides_the_file() {
         !banner[2].ends_with(" 6001"),
         "RUST_ECHO_PORT beats the file: {banner:?}"
     );
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 
     let out = Command::new(BIN)
@@ -390,11 +386,7 @@ fn json_logs() {
         .spawn()
         .unwrap();
     banner_until_ready(&mut child);
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();

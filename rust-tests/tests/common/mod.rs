@@ -95,6 +95,18 @@ impl TestServer {
     }
 }
 
+/// Check `f` every 10 ms until it holds or `within` has passed; whether it held.
+pub async fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !f() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
 /// Let in-flight handlers run (joins are processed asynchronously by the server).
 pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -65,6 +65,15 @@ pub struct Config {
     pub shutdown_grace: Duration,
 }
 
+/// `host:port` for binding, with an IPv6 host in brackets.
+pub(crate) fn socket_address(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// The TLS files of an `https` server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {

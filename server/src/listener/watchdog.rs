@@ -155,13 +155,27 @@ impl Tracked {
         ))
     }
 
-    fn wrote(&self, result: &Poll<io::Result<usize>>, cx: &Context<'_>) {
+    /// Run one write and record its progress: the time it first returned `Pending`, cleared once
+    /// a byte goes out. An aborted connection fails the write, also when the abort lands while
+    /// the waker is being registered.
+    fn write_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.aborted() {
+            return Poll::Ready(Err(e));
+        }
+        let result = write(Pin::new(&mut self.stream), cx);
         let blocked = &self.flow.blocked_since;
-        match result {
+        match &result {
             Poll::Pending => {
                 self.flow.writer.register(cx.waker());
                 if blocked.load(Relaxed) == NOT_BLOCKED {
                     blocked.store(self.watchdog.now(), Relaxed);
+                }
+                if let Some(e) = self.aborted() {
+                    return Poll::Ready(Err(e));
                 }
             }
             Poll::Ready(Ok(n)) if *n > 0 && blocked.load(Relaxed) != NOT_BLOCKED => {
@@ -169,6 +183,7 @@ impl Tracked {
             }
             Poll::Ready(_) => {}
         }
+        result
     }
 }
 
@@ -205,17 +220,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.aborted() {
-            return Poll::Ready(Err(e));
-        }
-        let result = Pin::new(&mut self.stream).poll_write(cx, buf);
-        self.wrote(&result, cx);
-        if result.is_pending()
-            && let Some(e) = self.aborted()
-        {
-            return Poll::Ready(Err(e));
-        }
-        result
+        self.write_with(cx, |stream, cx| stream.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -223,17 +228,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if let Some(e) = self.aborted() {
-            return Poll::Ready(Err(e));
-        }
-        let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
-        self.wrote(&result, cx);
-        if result.is_pending()
-            && let Some(e) = self.aborted()
-        {
-            return Poll::Ready(Err(e));
-        }
-        result
+        self.write_with(cx, |stream, cx| stream.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
