@@ -30,6 +30,14 @@ while ((json_decode((string) @file_get_contents($url), true)['subscription_count
 $via = RustEcho\publish(['fork'], 'E', '"parent"');
 echo 'parent running=', var_export(RustEcho\Server::running(), true), ' via=', $via, "\n";
 fflush(STDOUT);
+// Events of different processes and transports are not ordered among themselves: let the
+// in-process one reach the socket before the child publishes over the ring.
+while (RustEcho\Server::stats()['messages_delivered'] < 1) {
+    if (microtime(true) > $deadline) {
+        exit(3);
+    }
+    usleep(1_000);
+}
 
 $pid = pcntl_fork();
 if ($pid === 0) {
