@@ -53,19 +53,83 @@ pub struct ServerHandle {
 /// # Errors
 /// The TLS files cannot be used, the address cannot be bound, or the ring cannot be created.
 pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
-    let certificates = match &config.tls {
-        Some(files) => Some(Certificates::load(files)?),
-        None => None,
-    };
-    let acceptor = match &certificates {
-        Some(c) => Some(TlsAcceptor::from(Arc::new(c.server_config()?))),
-        None => None,
-    };
+    let (certificates, acceptor) = tls(&config)?;
     let config = Arc::new(config);
-    let auth = Authorizer::new(&config)?;
-    let (layer, io) = socketio_builder(&config).build_layer();
+    let parts = engine(&config)?;
+    let redis = Arc::new(RedisStatus::default());
+    let app = router(&parts, redis.clone());
+
+    let tcp = bind(&config).await?;
+    let local_addr = tcp.local_addr().map_err(|source| StartError::Bind {
+        addr: listen_addr(&config),
+        source,
+    })?;
+    let listener = Listener::new(tcp, parts.watchdog.clone(), acceptor);
+
+    let engine = parts.engine;
+    let (forward, forwarding) =
+        Forwarder::spawn(engine.clone(), &tokio::runtime::Handle::current());
+    let ring = ring(&config, &engine, &forward, local_addr.port())?;
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let served = serve_http(listener, app, parts.io.clone(), shutdown_rx.clone());
+    let metrics_addr =
+        crate::metrics::serve(&config.metrics, parts.stats.clone(), shutdown_rx.clone()).await;
+    if config.subscribers.redis {
+        tokio::spawn(redis_ingress::run(
+            engine.clone(),
+            config.redis.clone(),
+            redis.clone(),
+            shutdown_rx,
+        ));
+    }
+    let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
+    let (publisher, bus) = bus::spawn(engine, forward, bus_stop_rx).map_err(StartError::Runtime)?;
+
+    Ok(ServerHandle {
+        local_addr,
+        publisher,
+        stats: parts.stats,
+        redis,
+        io: parts.io,
+        shutdown,
+        served,
+        bus_stop: Some(bus_stop),
+        bus: Some(bus),
+        ring,
+        forwarding,
+        grace: config.shutdown_grace,
+        certificates,
+        metrics_addr,
+    })
+}
+
+/// The certificates of an `https` server and the acceptor serving them.
+fn tls(config: &Config) -> Result<(Option<Arc<Certificates>>, Option<TlsAcceptor>), StartError> {
+    let Some(files) = &config.tls else {
+        return Ok((None, None));
+    };
+    let certificates = Certificates::load(files)?;
+    let acceptor = TlsAcceptor::from(Arc::new(certificates.server_config()?));
+    Ok((Some(certificates), Some(acceptor)))
+}
+
+/// What the Socket.IO layer, the HTTP API and the ingresses share.
+struct Parts {
+    engine: Arc<Engine>,
+    layer: socketioxide::layer::SocketIoLayer,
+    io: SocketIo,
+    stats: Arc<Stats>,
+    gate: Gate,
+    watchdog: Arc<Watchdog>,
+}
+
+/// The engine, with the Socket.IO handlers registered on it.
+fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
+    let auth = Authorizer::new(config)?;
+    let (layer, io) = socketio_builder(config).build_layer();
     let stats = Arc::new(Stats::default());
-    let gate = Gate::new(&config, stats.clone());
+    let gate = Gate::new(config, stats.clone());
     let watchdog = Watchdog::new(stats.clone());
     let engine = Arc::new(Engine {
         io: io.clone(),
@@ -76,48 +140,57 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         watchdog: watchdog.clone(),
     });
     protocol::register(&engine, gate.clone());
-
-    let redis = Arc::new(RedisStatus::default());
-    let app = api::router(ApiState {
-        engine: engine.clone(),
-        redis: redis.clone(),
+    Ok(Parts {
+        engine,
+        layer,
+        io,
+        stats,
+        gate,
+        watchdog,
     })
-    .layer(layer)
+}
+
+/// The HTTP API with the Socket.IO layer in front and the admission gate in front of both.
+fn router(parts: &Parts, redis: Arc<RedisStatus>) -> axum::Router {
+    let gate = parts.gate.clone();
+    api::router(ApiState {
+        engine: parts.engine.clone(),
+        redis,
+    })
+    .layer(parts.layer.clone())
     .layer(axum::middleware::from_fn(move |req, next| {
         crate::gate::admit(gate.clone(), req, next)
-    }));
+    }))
+}
 
-    let tcp = bind(&config).await?;
-    let local_addr = tcp.local_addr().map_err(|source| StartError::Bind {
-        addr: listen_addr(&config),
-        source,
-    })?;
-    let listener = Listener::new(tcp, watchdog, acceptor);
+/// The shared-memory ring and its consumer thread, when `shm.enabled`.
+fn ring(
+    config: &Config,
+    engine: &Arc<Engine>,
+    forward: &Forwarder,
+    port: u16,
+) -> Result<Option<RingThread>, StartError> {
+    if !config.shm.enabled {
+        return Ok(None);
+    }
+    let consumer = Consumer::create(&config.shm.name_for(port), config.shm.size, config.shm.mode)?;
+    RingThread::spawn(engine.clone(), consumer, forward.clone())
+        .map(Some)
+        .map_err(StartError::Runtime)
+}
 
-    let (forward, forwarding) =
-        Forwarder::spawn(engine.clone(), &tokio::runtime::Handle::current());
-    let ring = if config.shm.enabled {
-        let consumer = Consumer::create(
-            &config.shm.name_for(local_addr.port()),
-            config.shm.size,
-            config.shm.mode,
-        )?;
-        Some(
-            RingThread::spawn(engine.clone(), consumer, forward.clone())
-                .map_err(StartError::Runtime)?,
-        )
-    } else {
-        None
-    };
-
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let mut stop = shutdown_rx.clone();
-    let closing_io = io.clone();
-    let served = tokio::spawn(async move {
+/// Serve HTTP until `stop` turns true, then close every socket so open WebSockets and polls let
+/// the server finish.
+fn serve_http(
+    listener: Listener,
+    app: axum::Router,
+    io: SocketIo,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let graceful = async move {
             let _ = stop.wait_for(|s| *s).await;
-            // Close every socket so the open WebSockets and polls let the server finish.
-            closing_io.close().await;
+            io.close().await;
         };
         let make = app.into_make_service_with_connect_info::<Peer>();
         if let Err(e) = axum::serve(listener, make)
@@ -126,38 +199,6 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         {
             tracing::error!(error = %e, "HTTP server stopped");
         }
-    });
-
-    let metrics_addr =
-        crate::metrics::serve(&config.metrics, stats.clone(), shutdown_rx.clone()).await;
-
-    if config.subscribers.redis {
-        tokio::spawn(redis_ingress::run(
-            engine.clone(),
-            config.redis.clone(),
-            redis.clone(),
-            shutdown_rx.clone(),
-        ));
-    }
-
-    let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
-    let (publisher, bus) = bus::spawn(engine, forward, bus_stop_rx).map_err(StartError::Runtime)?;
-
-    Ok(ServerHandle {
-        local_addr,
-        publisher,
-        stats,
-        redis,
-        io,
-        shutdown,
-        served,
-        bus_stop: Some(bus_stop),
-        bus: Some(bus),
-        ring,
-        forwarding,
-        grace: config.shutdown_grace,
-        certificates,
-        metrics_addr,
     })
 }
 
