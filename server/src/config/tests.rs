@@ -279,3 +279,68 @@ fn environment_values_parse_by_type() {
         "invalid value for `clients[0]` in environment variable RUST_ECHO_CLIENTS: missing field `key`"
     );
 }
+
+/// The schema's defaults are laravel-echo-server's plus rust-echo's documented ones.
+#[test]
+fn defaults() {
+    use super::*;
+    use std::time::Duration;
+    let expected = Config {
+        auth_host: vec!["http://localhost".to_owned()],
+        auth_endpoint: "/broadcasting/auth".to_owned(),
+        auth_timeout: Duration::from_secs(10),
+        clients: Vec::new(),
+        redis: RedisConfig {
+            host: "127.0.0.1".to_owned(),
+            port: 6379,
+            path: None,
+            username: None,
+            password: None,
+            db: 0,
+            key_prefix: String::new(),
+        },
+        dev_mode: false,
+        host: None,
+        port: 6001,
+        protocol: Protocol::Http,
+        tls: None,
+        metrics: MetricsConfig {
+            enabled: true,
+            host: "127.0.0.1".to_owned(),
+            port: 9601,
+        },
+        socketio: SocketIoOptions {
+            path: "/socket.io".to_owned(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(5_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_http_buffer_size: 100_000,
+            polling: true,
+            websocket: true,
+        },
+        subscribers: Subscribers {
+            http: true,
+            redis: true,
+        },
+        api_origin_allow: ApiOriginAllow::default(),
+        allowed_origins: crate::origin::AllowedOrigins::default(),
+        headers: Vec::new(),
+        limits: Limits {
+            max_channels_per_socket: 1_000,
+            max_channel_name_length: 1_000,
+            max_buffered_packets: 4_096,
+            max_connections: 100_000,
+            max_concurrent_auth: 100,
+            client_events_per_second: 10,
+            client_event_burst: 20,
+        },
+        shutdown_grace: Duration::from_secs(10),
+        shm: ShmConfig {
+            enabled: true,
+            name: None,
+            size: 16 * 1024 * 1024,
+            mode: 0o600,
+        },
+    };
+    assert_eq!(Config::default(), expected);
+}
