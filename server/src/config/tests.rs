@@ -231,6 +231,25 @@ fn environment_strings_stay_strings() {
     assert_eq!(c.auth_endpoint, "true");
 }
 
+/// A JSON number in a string key is kept as written when it is an integer, and refused when its
+/// text would change (a fraction, an exponent, more digits than 64 bits hold).
+#[test]
+fn numbers_in_string_keys_keep_their_text() {
+    let redis = |v: serde_json::Value| {
+        Config::from_value(
+            &json!({ "databaseConfig": { "redis": { "password": v } } }),
+            "t",
+        )
+        .map(|l| l.config.redis.password)
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(redis(json!(12345)).unwrap().as_deref(), Some("12345"));
+    let refused = "invalid value for `databaseConfig.redis.password` in t: expected a string (quote numbers that are not whole)";
+    assert_eq!(redis(json!(1e5)).unwrap_err(), refused);
+    let long: serde_json::Value = serde_json::from_str("12345678901234567890123").unwrap();
+    assert_eq!(redis(long).unwrap_err(), refused);
+}
+
 /// Each variable is parsed by its key's type, and an invalid one is named.
 #[test]
 fn environment_values_parse_by_type() {

@@ -9,7 +9,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A string. A JSON number is taken as written in the file (`"password": 12345`).
+/// A string. A JSON integer is taken as written in the file (`"password": 12345`); other numbers
+/// must be quoted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Text(pub String);
 
@@ -31,7 +32,7 @@ impl<'de> Deserialize<'de> for Text {
         impl Visitor<'_> for V {
             type Value = Text;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
+                f.write_str("a string (quote numbers that are not whole)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
                 Ok(Text(v.to_owned()))
@@ -42,8 +43,10 @@ impl<'de> Deserialize<'de> for Text {
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
             }
+            // A number with a fraction or exponent, or an integer too long for 64 bits, reaches
+            // us as a float whose text is no longer what was written: refuse it, never alter it.
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Err(E::invalid_type(de::Unexpected::Float(v), &self))
             }
         }
         d.deserialize_any(V)
