@@ -208,7 +208,8 @@ final class ApiTest extends TestCase
         $this->assertFileExists("/dev/shm/rust-echo-$port");
         // serve() has not returned: the script would print "serve returned" and end, taking the
         // server with it. Another request answered now is answered by the serving call.
-        $this->assertSame('ok', json_decode((string) file_get_contents("http://127.0.0.1:$port/health"), true)['status']);
+        $health = json_decode((string) file_get_contents("http://127.0.0.1:$port/health"), true);
+        $this->assertSame('ok', $health['status']);
         $this->assertSame('', $p->output(), 'serve() blocks');
         $this->assertTrue($p->running(), 'serve() blocks');
         $p->signal(SIGTERM);

@@ -31,7 +31,8 @@ final class Requirements
             $missing[] = 'the rust_echo extension is not loaded in this PHP '
                 . '(run phpunit with -d extension=' . Paths::extension() . ')';
         }
-        foreach (['extension (RUST_ECHO_EXT)' => Paths::extension(), 'binary (RUST_ECHO_BIN)' => Paths::binary()] as $what => $path) {
+        $artifacts = ['extension (RUST_ECHO_EXT)' => Paths::extension(), 'binary (RUST_ECHO_BIN)' => Paths::binary()];
+        foreach ($artifacts as $what => $path) {
             if (! is_file($path)) {
                 $missing[] = "the rust-echo $what is not built: $path";
             }
