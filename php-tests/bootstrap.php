@@ -20,3 +20,12 @@ spl_autoload_register(static function (string $class): void {
         }
     }
 });
+
+// Under CI=true nothing may be skipped for want of a component: fail before any test runs.
+if (\RustEcho\Tests\Support\Requirements::strict()) {
+    $missing = \RustEcho\Tests\Support\Requirements::missing();
+    if ($missing !== []) {
+        fwrite(STDERR, "CI=true and the PHP suites cannot run in full:\n  - " . implode("\n  - ", $missing) . "\n");
+        exit(1);
+    }
+}

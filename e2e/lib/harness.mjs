@@ -3,7 +3,7 @@
 // on socket.io-client 2.x or 4.x.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,9 @@ export async function startServer(options = {}) {
   };
   writeFileSync(join(dir, 'laravel-echo-server.json'), JSON.stringify(config, null, '\t'));
   const bin = process.env.RUST_ECHO_BIN ?? join(root, 'target', 'debug', 'rust-echo');
+  if (!existsSync(bin)) {
+    throw new Error(`the rust-echo binary is not built: ${bin} (cargo build, or set RUST_ECHO_BIN)`);
+  }
   const child = spawn(bin, ['start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
   let log = '';
   child.stderr.on('data', (d) => (log += d));
@@ -184,11 +187,25 @@ export function collect(register) {
   return got;
 }
 
-/** Wait until `cond()` holds. */
+/** Wait until `cond()` (sync or async) holds; fail naming `what` after `ms`. */
 export async function until(cond, what, ms = 5000) {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** Wait until the server reports `n` sockets in `channel` through its HTTP API. */
+export async function waitSubscribed(server, channel, n) {
+  let seen;
+  await until(async () => {
+    seen = (await server.api(`/channels/${channel}`)).body.subscription_count;
+    return seen === n;
+  }, `${n} subscribers in ${channel} (last seen ${seen})`);
+}
+
+/** Wait until the server holds no channels (every client has gone). */
+export async function waitNoChannels(server) {
+  await until(async () => Object.keys((await server.api('/channels')).body.channels).length === 0, 'no channels left');
 }

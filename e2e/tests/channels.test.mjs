@@ -2,7 +2,8 @@
 // on socket.io-client 2.x and 4.x, over WebSocket and polling.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { matrix, startServer, startRedis, startAuthEndpoint, connectEcho, collect, until, sleep } from '../lib/harness.mjs';
+import { matrix, startServer, startRedis, startAuthEndpoint, connectEcho, collect, until, waitNoChannels } from '../lib/harness.mjs';
+import * as harness from '../lib/harness.mjs';
 
 let redis, auth, server;
 
@@ -21,11 +22,6 @@ after(async () => {
   redis.stop();
   auth.stop();
 });
-
-async function subscribers(channel) {
-  const { body } = await server.api(`/channels/${channel}`);
-  return body.subscription_count;
-}
 
 /** Laravel's RedisBroadcaster payload, published with Laravel's prefix. */
 function laravelPublish(channel, event, data, socket = null) {
@@ -71,9 +67,12 @@ for (const [version, transport] of matrix) {
       const gotB = collect((push) => b.channel(channel).listen('.msg', push));
       await waitSubscribed(channel, 2);
       await laravelPublish(channel, 'msg', { n: 1 }, a.socketId());
-      await until(() => gotB.length === 1, 'event for b');
-      await sleep(100);
-      assert.equal(gotA.length, 0);
+      // A marker for everyone, published the same way after it: when a has it, the event meant
+      // for the others only would have arrived before it.
+      await laravelPublish(channel, 'msg', { n: 2 });
+      await until(() => gotA.length === 1 && gotB.length === 2, 'the marker for a and b');
+      assert.deepEqual(gotA, [{ n: 2, socket: null }]);
+      assert.deepEqual(gotB.map((e) => e.n), [1, 2]);
       a.disconnect();
       b.disconnect();
     });
@@ -97,17 +96,13 @@ for (const [version, transport] of matrix) {
   });
 }
 
-async function waitSubscribed(channel, n) {
-  const end = Date.now() + 5000;
-  while ((await subscribers(channel)) !== n) {
-    if (Date.now() > end) throw new Error(`${channel} never had ${n} subscribers`);
-    await sleep(10);
-  }
+function waitSubscribed(channel, n) {
+  return harness.waitSubscribed(server, channel, n);
 }
 
 describe('after every client has gone', () => {
   it('holds no channels or connections and still serves', async () => {
-    await sleep(300);
+    await waitNoChannels(server);
     assert.deepEqual((await server.api('/channels')).body, { channels: {} });
     assert.equal((await server.api('/status')).body.subscription_count, 0);
     assert.equal(server.child.exitCode, null);

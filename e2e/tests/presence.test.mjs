@@ -2,7 +2,7 @@
 // user across tabs, whispers to others only, on socket.io-client 2.x and 4.x.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { matrix, startServer, startAuthEndpoint, connectEcho, collect, until, sleep } from '../lib/harness.mjs';
+import { matrix, startServer, startAuthEndpoint, connectEcho, collect, until, waitSubscribed, waitNoChannels } from '../lib/harness.mjs';
 
 let auth, server;
 
@@ -38,6 +38,13 @@ for (const [version, transport] of matrix) {
 
       const bob = await as(2);
       const b = track(bob);
+      const markers = collect((push) => bob.join(room).listen('.Marker', push));
+      // An event for the room through the HTTP API, after whatever Bob must not be told: one
+      // socket's packets arrive in order, so anything sent to Bob before it has arrived too.
+      const marker = async (n) => {
+        await server.publish({ channel: `presence-${room}`, name: 'Marker', data: { n } });
+        await until(() => markers.length === n, `marker ${n}`);
+      };
       await until(() => b.here.length === 1 && a1.joining.length === 1, 'bob joined');
       assert.deepEqual(b.here[0], [user(2), user(1)]);
       assert.deepEqual(a1.joining, [user(2)]);
@@ -47,16 +54,17 @@ for (const [version, transport] of matrix) {
       const a2 = track(alice2);
       await until(() => a2.here.length === 1, 'second tab here');
       assert.deepEqual(a2.here[0], [user(1), user(2)]);
-      await sleep(150);
+      await marker(1);
       assert.equal(b.joining.length, 0);
 
       // One tab closes: Alice is still here. The second closes: Bob sees her leave, once.
       alice1.disconnect();
-      await sleep(200);
+      await waitSubscribed(server, `presence-${room}`, 2);
+      await marker(2);
       assert.equal(b.leaving.length, 0);
       alice2.disconnect();
       await until(() => b.leaving.length === 1, 'alice left');
-      await sleep(150);
+      await marker(3);
       assert.deepEqual(b.leaving, [user(1)]);
       const { body } = await server.api(`/channels/presence-${room}/users`);
       assert.deepEqual(body, { users: [{ id: 2, user_info: user(2) }] });
@@ -71,19 +79,20 @@ for (const [version, transport] of matrix) {
       const gotB = collect((push) => b.private(chan).listenForWhisper('typing', push));
       const pubA = collect((push) => a.channel(`public-${chan}`).listenForWhisper('typing', push));
       const pubB = collect((push) => b.channel(`public-${chan}`).listenForWhisper('typing', push));
-      const end = Date.now() + 5000;
-      while ((await server.api(`/channels/private-${chan}`)).body.subscription_count !== 2) {
-        if (Date.now() > end) throw new Error('never subscribed');
-        await sleep(10);
-      }
+      await waitSubscribed(server, `private-${chan}`, 2);
+      await waitSubscribed(server, `public-${chan}`, 2);
       a.private(chan).whisper('typing', { name: 'A' });
       // Public channels carry no whispers; the socket.io connector has no whisper() there, so
       // send the raw client event as a modified client would.
       a.connector.socket.emit('client event', { channel: `public-${chan}`, event: 'client-typing', data: { name: 'X' } });
-      await until(() => gotB.length === 1, 'whisper');
-      await sleep(150);
-      assert.deepEqual(gotB, [{ name: 'A' }]);
-      assert.equal(gotA.length, 0);
+      // Whispers are relayed in the order the sender sent them: a's next one reaching b, and
+      // then b's reply reaching a, come after anything the two before could have produced.
+      a.private(chan).whisper('typing', { name: 'A2' });
+      await until(() => gotB.length === 2, 'whispers');
+      b.private(chan).whisper('typing', { name: 'B' });
+      await until(() => gotA.length === 1, 'the reply');
+      assert.deepEqual(gotB, [{ name: 'A' }, { name: 'A2' }]);
+      assert.deepEqual(gotA, [{ name: 'B' }], 'the sender does not hear its own whisper');
       assert.equal(pubA.length + pubB.length, 0);
       a.disconnect();
       b.disconnect();
@@ -93,7 +102,7 @@ for (const [version, transport] of matrix) {
 
 describe('after every client has gone', () => {
   it('holds no presence members or channels', async () => {
-    await sleep(300);
+    await waitNoChannels(server);
     assert.deepEqual((await server.api('/channels')).body, { channels: {} });
     assert.equal(server.child.exitCode, null);
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import Echo from 'laravel-echo';
-import { clients, startServer, collect, until, within, sleep } from '../lib/harness.mjs';
+import { clients, startServer, collect, until, within } from '../lib/harness.mjs';
 
 /** A self-signed certificate for 127.0.0.1 with common name `cn`. */
 function selfSigned(dir, cn) {
@@ -46,6 +46,21 @@ function publish(port, ca, body) {
   });
 }
 
+/** How many sockets the HTTP API reports in `channel`, over TLS. */
+function subscribers(port, ca, channel) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      { host: '127.0.0.1', port, path: `/apps/app/channels/${channel}?auth_key=secret`, ca },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(JSON.parse(body).subscription_count));
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
 test('wss with socket.io-client 4; SIGHUP reloads the certificate without dropping the socket', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rust-echo-tls-'));
   const a = selfSigned(dir, 'cert-a');
@@ -69,19 +84,17 @@ test('wss with socket.io-client 4; SIGHUP reloads the certificate without droppi
     await within(5000, 'wss connect', (done) => socket.on('connect', done));
     const disconnects = collect((push) => socket.on('disconnect', push));
     const got = collect((push) => echo.channel('news').listen('.Posted', push));
-    await sleep(200);
+    await until(async () => (await subscribers(server.port, a.pem, 'news')) === 1, 'the subscription to news');
     assert.equal(await publish(server.port, a.pem, { channel: 'news', name: 'Posted', data: { n: 1 } }), 200);
     await until(() => got.length === 1, 'event over wss');
 
     copyFileSync(b.cert, served.cert);
     copyFileSync(b.key, served.key);
     process.kill(server.child.pid, 'SIGHUP');
-    let name;
-    for (let i = 0; i < 50 && name !== 'cert-b'; i++) {
-      name = await servedName(server.port, b.pem).catch(() => undefined);
-      if (name !== 'cert-b') await sleep(100);
-    }
-    assert.equal(name, 'cert-b');
+    await until(
+      async () => (await servedName(server.port, b.pem).catch(() => undefined)) === 'cert-b',
+      'the new certificate to be served',
+    );
     await assert.rejects(servedName(server.port, a.pem), 'the old certificate is no longer served');
 
     // The socket opened with the old certificate is still there and still receives.

@@ -12,6 +12,7 @@ use RustEcho\Exception\ServerException;
 use RustEcho\Server;
 use RustEcho\Tests\Support\Paths;
 use RustEcho\Tests\Support\Process;
+use RustEcho\Tests\Support\Wait;
 
 /**
  * The extension's PHP API: classes, exceptions and messages, start/stop/running/stats.
@@ -164,8 +165,12 @@ final class ApiTest extends TestCase
         $port = Paths::freePort();
         Server::start(['host' => '127.0.0.1', 'port' => $port, 'subscribers' => ['redis' => false]]);
         $this->assertSame('memory', \RustEcho\publish(['a', 'b'], 'E', '{"x":1}'));
-        usleep(50_000);
-        $stats = Server::stats();
+        // Delivery runs on the server's threads: wait until both channels of the publish are done.
+        $stats = Wait::until(
+            'the publish to be delivered to both channels',
+            static fn () => Server::stats()['messages_delivered'] >= 2 ? Server::stats() : null,
+            static fn () => json_encode(Server::stats()),
+        );
         $this->assertTrue($stats['running']);
         $this->assertSame(getmypid(), $stats['pid']);
         $this->assertSame("127.0.0.1:$port", $stats['address']);
@@ -195,13 +200,17 @@ final class ApiTest extends TestCase
         $config = json_encode(['host' => '127.0.0.1', 'port' => $port, 'subscribers' => ['redis' => false]]);
         $script = 'RustEcho\Server::serve(json_decode($argv[1], true)); echo "serve returned\n";';
         $p = new Process([PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension(), '-r', $script, $config]);
-        $deadline = microtime(true) + 10;
-        while (@file_get_contents("http://127.0.0.1:$port/") !== 'OK') {
-            $this->assertLessThan($deadline, microtime(true), $p->errors());
-            usleep(10_000);
-        }
+        Wait::until(
+            'the server to answer',
+            static fn () => @file_get_contents("http://127.0.0.1:$port/") === 'OK',
+            $p->errors(...),
+        );
         $this->assertFileExists("/dev/shm/rust-echo-$port");
-        usleep(200_000);
+        // serve() has not returned: the script would print "serve returned" and end, taking the
+        // server with it. Another request answered now is answered by the serving call.
+        $health = json_decode((string) file_get_contents("http://127.0.0.1:$port/health"), true);
+        $this->assertSame('ok', $health['status']);
+        $this->assertSame('', $p->output(), 'serve() blocks');
         $this->assertTrue($p->running(), 'serve() blocks');
         $p->signal(SIGTERM);
         $this->assertSame(0, $p->wait(10));

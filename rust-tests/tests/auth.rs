@@ -3,9 +3,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{AuthStub, Client, TestServer};
+use common::{AuthStub, Client, TestServer, until, until_eq};
 use serde_json::json;
 
 fn reply(status: u16, body: &str) -> common::auth_stub::Reply {
@@ -38,10 +38,7 @@ async fn allowed_and_denied() {
         );
     }
     c.subscribe("private-ok").await;
-    while stub.recorded().len() < 5 {
-        common::settle().await;
-    }
-    common::settle().await;
+    s.wait_subscribers("private-ok", 1).await;
     s.publish("private-no", "E", "0", None);
     s.publish("private-ok", "E", "1", None);
     assert_eq!(c.next_event_raw().await, r#"["E","private-ok",1]"#);
@@ -64,9 +61,7 @@ async fn request_carries_what_laravel_needs() {
         json!({"channel": "private-orders.1", "auth": {"headers": {"X-CSRF-TOKEN": "tok"}}}),
     )
     .await;
-    while stub.recorded().is_empty() {
-        common::settle().await;
-    }
+    until("the auth request", || !stub.recorded().is_empty()).await;
     let r = &stub.recorded()[0];
     assert_eq!(r.body, "channel_name=private-orders.1");
     assert_eq!(
@@ -89,29 +84,34 @@ async fn connect_payload_headers_are_forwarded() {
     let auth = json!({"headers": {"Authorization": "Bearer t0k"}});
     let mut c = Client::connect_with(s.addr, "/socket.io", 4, &[], Some(auth)).await;
     c.subscribe("private-x").await;
-    while stub.recorded().is_empty() {
-        common::settle().await;
-    }
+    until("the auth request", || !stub.recorded().is_empty()).await;
     assert_eq!(stub.recorded()[0].headers["authorization"], "Bearer t0k");
 }
 
-/// A hung auth endpoint ends in `subscription_error(channel, 0)` after `authTimeout`.
+/// A hung auth endpoint ends in `subscription_error(channel, 0)` after `authTimeout`, while
+/// the endpoint has still not answered; the socket does not join.
 #[tokio::test]
 async fn timeout_gives_status_zero() {
-    let stub = AuthStub::start(|_, _| (200, "true".to_owned(), Duration::from_secs(3))).await;
+    let stub = AuthStub::held(|_, _| reply(200, "true")).await;
     let s = TestServer::start(|c| {
         c.auth_host = vec![stub.url.clone()];
         c.auth_timeout = Duration::from_millis(300);
     })
     .await;
     let mut c = s.client().await;
-    let started = Instant::now();
     c.subscribe("private-slow").await;
     assert_eq!(
         c.next_event_raw().await,
         r#"["subscription_error","private-slow",0]"#
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(stub.channels(), ["private-slow"]);
+    assert_eq!(stub.answered(), 0, "the error came from the timeout");
+    // The server gave up on the request: an answer now has nowhere to go.
+    stub.release();
+    c.subscribe("news").await;
+    s.wait_subscribers("news", 1).await;
+    s.publish("private-slow", "E", r#""late""#, None);
+    s.assert_marker_next("news", &mut [&mut c]).await;
 }
 
 /// Nothing listening at the auth host: status 0, the server carries on.
@@ -130,25 +130,35 @@ async fn dead_endpoint_gives_status_zero() {
 /// A client that leaves while its authorization is in flight: nothing joins, nothing breaks.
 #[tokio::test]
 async fn disconnect_during_auth_is_harmless() {
-    let stub = AuthStub::start(|c, _| {
+    let stub = AuthStub::held(|c, _| {
         let body = if c.starts_with("presence-") {
             r#"{"channel_data":{"user_id":1}}"#
         } else {
             "true"
         };
-        (200, body.to_owned(), Duration::from_millis(300))
+        reply(200, body)
     })
     .await;
     let s = TestServer::start(|c| c.auth_host = vec![stub.url.clone()]).await;
     let mut c = s.client().await;
     c.subscribe("private-a").await;
     c.subscribe("presence-b").await;
-    common::settle().await;
+    until("both authorizations in flight", || {
+        stub.recorded().len() == 2
+    })
+    .await;
     c.close().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.wait_connections(0).await;
+    stub.release();
+    until("both late answers", || stub.answered() == 2).await;
+    // A later subscriber's round trip through the endpoint: by the time it has joined, the
+    // server has long read the two late answers.
+    let mut d = s.client().await;
+    d.subscribe("private-after").await;
+    s.wait_subscribers("private-after", 1).await;
     assert_eq!(
         s.get("/apps/app/channels?auth_key=secret").await.1,
-        r#"{"channels":{}}"#
+        r#"{"channels":{"private-after":{"occupied":true,"subscription_count":1}}}"#
     );
     assert_eq!(
         s.get("/apps/app/channels/presence-b/users?auth_key=secret")
@@ -156,9 +166,8 @@ async fn disconnect_during_auth_is_harmless() {
             .1,
         r#"{"users":[]}"#
     );
-    let mut d = s.client().await;
     d.subscribe("news").await;
-    common::settle().await;
+    s.wait_subscribers("news", 1).await;
     s.publish("news", "E", "1", None);
     assert_eq!(d.next_event_raw().await, r#"["E","news",1]"#);
 }
@@ -166,15 +175,23 @@ async fn disconnect_during_auth_is_harmless() {
 /// Unsubscribing while the authorization is in flight cancels the join.
 #[tokio::test]
 async fn unsubscribe_during_auth_cancels_the_join() {
-    let stub = AuthStub::start(|_, _| (200, "true".to_owned(), Duration::from_millis(300))).await;
+    let stub = AuthStub::held(|_, _| reply(200, "true")).await;
     let s = TestServer::start(|c| c.auth_host = vec![stub.url.clone()]).await;
     let mut c = s.client().await;
     c.subscribe("private-a").await;
-    common::settle().await;
+    until("the authorization in flight", || stub.recorded().len() == 1).await;
     c.emit("unsubscribe", json!({"channel": "private-a"})).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Packets of one socket are handled in order: once this later subscribe has joined, the
+    // unsubscribe has been handled.
+    c.subscribe("news").await;
+    s.wait_subscribers("news", 1).await;
+    stub.release();
+    until("the late answer", || stub.answered() == 1).await;
+    c.subscribe("private-after").await;
+    s.wait_subscribers("private-after", 1).await;
+    assert_eq!(s.subscribers("private-a").await, 0);
     s.publish("private-a", "E", "1", None);
-    c.expect_no_event(200).await;
+    s.assert_marker_next("news", &mut [&mut c]).await;
 }
 
 /// Authorizations reuse kept-alive connections instead of opening one each.
@@ -184,11 +201,10 @@ async fn auth_requests_share_connections() {
     let s = TestServer::start(|c| c.auth_host = vec![stub.url.clone()]).await;
     let mut c = s.client().await;
     for i in 0..20 {
-        c.subscribe(&format!("private-c{i}")).await;
-        while stub.recorded().len() <= i {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let channel = format!("private-c{i}");
+        c.subscribe(&channel).await;
+        // Joined: the answer has been read, so its connection is idle again.
+        s.wait_subscribers(&channel, 1).await;
     }
     let peers: HashSet<_> = stub.recorded().iter().map(|r| r.peer).collect();
     assert_eq!(
@@ -198,31 +214,28 @@ async fn auth_requests_share_connections() {
     );
 }
 
-/// Many sockets authorizing at once do not wait on each other.
+/// Many sockets authorizing at once do not wait on each other: all 50 requests are at the
+/// endpoint together before any is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_authorizations_overlap() {
-    let stub = AuthStub::start(|_, _| (200, "true".to_owned(), Duration::from_millis(200))).await;
+    let stub = AuthStub::held(|_, _| reply(200, "true")).await;
     let s = TestServer::start(|c| c.auth_host = vec![stub.url.clone()]).await;
     let mut clients = Vec::new();
     for _ in 0..50 {
         clients.push(s.client().await);
     }
-    let started = Instant::now();
     for c in &mut clients {
         c.subscribe("private-all").await;
     }
-    while stub.recorded().len() < 50 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_eq("50 authorizations in flight at once", 50, || {
+        std::future::ready(stub.recorded().len())
+    })
+    .await;
+    assert_eq!(stub.answered(), 0);
+    stub.release();
+    s.wait_subscribers("private-all", 50).await;
     s.publish("private-all", "E", "1", None);
     for c in &mut clients {
         assert_eq!(c.next_event_raw().await, r#"["E","private-all",1]"#);
     }
-    // Serialized, 50 × 200 ms would take 10 s.
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
 }

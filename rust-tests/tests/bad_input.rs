@@ -2,13 +2,13 @@
 //! connection, never panics, and keeps serving everyone else.
 mod common;
 
-use common::TestServer;
+use common::{TestServer, until_eq};
 use serde_json::json;
 
 async fn still_serves(s: &TestServer) {
     let mut c = s.client().await;
     c.subscribe("alive").await;
-    common::settle().await;
+    s.wait_subscribers("alive", 1).await;
     s.publish("alive", "E", "1", None);
     assert_eq!(c.next_event_raw().await, r#"["E","alive",1]"#);
     c.close().await;
@@ -46,9 +46,18 @@ async fn malformed_packets_and_payloads() {
     ];
     for packet in packets {
         let mut c = s.client().await;
+        s.wait_connections(1).await;
         c.send_raw(packet).await;
         c.send_raw(r#"42["subscribe",{"channel":"after"}]"#).await;
-        common::settle().await;
+        // The bad packet was handled: either it ended this socket, or it was dropped and the
+        // subscribe behind it joined.
+        until_eq(format!("{packet:?} handled"), true, || async {
+            s.handle.stats().connections() == 0 || s.subscribers("after").await == 1
+        })
+        .await;
+        c.close().await;
+        s.wait_connections(0).await;
+        s.wait_subscribers("after", 0).await;
     }
     still_serves(&s).await;
 }
@@ -63,7 +72,12 @@ async fn binary_attachments() {
     c.send_binary(vec![1, 2, 3]).await;
     c.send_raw(r#"451-["client event",{"channel":"private-x","event":"client-x","data":{"_placeholder":true,"num":0}}]"#).await;
     c.send_binary(vec![0; 1024]).await;
-    common::settle().await;
+    // Handled in order on this socket: once this subscribe has joined, the attachments have
+    // been dropped.
+    c.subscribe("after").await;
+    s.wait_subscribers("after", 1).await;
+    c.close().await;
+    s.wait_connections(0).await;
     still_serves(&s).await;
     assert_eq!(
         s.get("/apps/app/channels?auth_key=secret").await.1,
@@ -81,7 +95,7 @@ async fn oversized_channel_names() {
         .await;
     let ok = "z".repeat(1000);
     c.subscribe(&ok).await;
-    common::settle().await;
+    s.wait_subscribers(&ok, 1).await;
     let body = s.get("/apps/app/channels?auth_key=secret").await.1;
     assert_eq!(
         body,
@@ -98,18 +112,20 @@ async fn ten_thousand_subscribes() {
         c.emit("subscribe", json!({"channel": format!("c{i}")}))
             .await;
     }
-    for _ in 0..100 {
-        common::settle().await;
-        let n = s
-            .get("/apps/app/channels?auth_key=secret")
-            .await
-            .1
-            .matches("subscription_count")
-            .count();
-        if n == 100 {
-            break;
-        }
+    // Every subscribe is answered: 100 joins, then a refusal for each of the rest.
+    c.subscribe("last").await;
+    let mut refused = 0;
+    let mut last_refused = false;
+    while refused < 9_901 {
+        let (name, args) = c.next_event().await;
+        assert_eq!(
+            (name.as_str(), &args[1]),
+            ("subscription_error", &json!(429))
+        );
+        last_refused |= args[0] == "last";
+        refused += 1;
     }
+    assert!(last_refused, "the 10,001st subscribe was refused too");
     let body = s.get("/apps/app/channels?auth_key=secret").await.1;
     assert_eq!(body.matches("subscription_count").count(), 100);
     // The same channel again is fine.

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{AuthStub, TestServer, eventually, settle};
+use common::{AuthStub, TestServer, until, until_eq};
 use rust_echo_server::stats::DropReason;
 use serde_json::json;
 
@@ -23,10 +23,7 @@ async fn connections_past_the_limit_get_503() {
     assert_eq!(s.get("/health").await.0, 200);
     // A slot frees up when a client leaves.
     a.close().await;
-    eventually(Duration::from_secs(1), || {
-        s.handle.stats().connections() < 2
-    })
-    .await;
+    s.wait_connections(1).await;
     let _c = s.client().await;
     assert_eq!(s.handle.stats().connections(), 2);
 }
@@ -61,14 +58,9 @@ async fn client_events_past_the_rate_are_dropped_and_the_sender_told_once() {
     let (mut sender, mut receiver) = (s.client().await, s.client().await);
     sender.subscribe("private-chat").await;
     receiver.subscribe("private-chat").await;
-    settle().await;
+    s.wait_subscribers("private-chat", 2).await;
     for i in 0..10 {
-        sender
-            .emit(
-                "client event",
-                json!({ "channel": "private-chat", "event": "client-typing", "data": i }),
-            )
-            .await;
+        sender.emit("client event", whisper(i)).await;
     }
     for i in 0..3 {
         assert_eq!(
@@ -76,25 +68,40 @@ async fn client_events_past_the_rate_are_dropped_and_the_sender_told_once() {
             format!(r#"["client-typing","private-chat",{i}]"#)
         );
     }
-    receiver.expect_no_event(300).await;
     assert_eq!(
         sender.next_event_raw().await,
         r#"["client_event_error","private-chat",429]"#
     );
-    sender.expect_no_event(100).await;
-    assert_eq!(s.handle.stats().drops(DropReason::ClientEventRate), 7);
-    // The bucket refills: one more per second.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    sender
-        .emit(
-            "client event",
-            json!({ "channel": "private-chat", "event": "client-typing", "data": "again" }),
-        )
+    until_eq("7 whispers dropped", 7, || {
+        std::future::ready(s.handle.stats().drops(DropReason::ClientEventRate))
+    })
+    .await;
+    // All ten are handled: the receiver got no more than three, the sender one error.
+    s.assert_marker_next("private-chat", &mut [&mut receiver, &mut sender])
         .await;
-    assert_eq!(
-        receiver.next_event_raw().await,
-        r#"["client-typing","private-chat","again"]"#
-    );
+    // The bucket refills (one token per second; the unit tests drive its clock): a whisper
+    // goes through again. Each attempt ends when the receiver gets it or the server counts it
+    // dropped.
+    for attempt in 10.. {
+        let dropped = s.handle.stats().drops(DropReason::ClientEventRate);
+        sender.emit("client event", whisper(attempt)).await;
+        tokio::select! {
+            got = receiver.next_event_raw() => {
+                assert_eq!(got, format!(r#"["client-typing","private-chat",{attempt}]"#));
+                break;
+            }
+            () = until("the whisper to be dropped", || {
+                s.handle.stats().drops(DropReason::ClientEventRate) > dropped
+            }) => {}
+        }
+        assert!(attempt < 1_000, "the bucket never refilled");
+        // Polling interval between attempts, not a wait for the refill.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn whisper(data: u32) -> serde_json::Value {
+    json!({ "channel": "private-chat", "event": "client-typing", "data": data })
 }
 
 /// One request in flight at a time: the second waits for the first, the third does not get a
@@ -117,27 +124,34 @@ async fn auth_requests_are_capped_and_a_long_wait_is_refused_with_503() {
     assert_eq!(name, "subscription_error");
     assert_eq!(args[1], 503);
     let refused = args[0].as_str().expect("channel").to_owned();
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        auth.recorded().len(),
-        2,
-        "the refused one never reached the app"
-    );
     assert_eq!(s.handle.stats().drops(DropReason::AuthQueue), 1);
     // The two others were joined.
+    let joined: Vec<_> = ["private-a", "private-b", "private-c"]
+        .into_iter()
+        .filter(|ch| *ch != refused)
+        .collect();
+    for ch in &joined {
+        s.wait_subscribers(ch, 1).await;
+    }
+    // A later subscribe queues behind anything still waiting for the slot: once it has been
+    // answered, the refused one has certainly not been sent.
+    c.subscribe("private-d").await;
+    s.wait_subscribers("private-d", 1).await;
+    let mut sent = joined.clone();
+    sent.push("private-d");
+    assert_eq!(
+        auth.channels(),
+        sent,
+        "the refused one never reached the app"
+    );
     for ch in ["private-a", "private-b", "private-c"] {
         s.publish(ch, "Ev", "1", None);
     }
-    let mut got = Vec::new();
-    for _ in 0..2 {
-        let (_, args) = c.next_event().await;
-        got.push(args[0].as_str().expect("channel").to_owned());
+    s.publish("private-d", "Marker", "1", None);
+    for ch in joined {
+        assert_eq!(c.next_event_raw().await, format!(r#"["Ev","{ch}",1]"#));
     }
-    assert!(
-        !got.contains(&refused),
-        "{got:?} must not contain {refused}"
-    );
-    c.expect_no_event(200).await;
+    assert_eq!(c.next_event_raw().await, r#"["Marker","private-d",1]"#);
 }
 
 #[tokio::test]
@@ -148,15 +162,16 @@ async fn a_packet_over_max_http_buffer_size_closes_the_connection() {
     big.emit("subscribe", json!({ "channel": "x".repeat(2_000) }))
         .await;
     assert!(big.closed().await, "oversized packet closes the connection");
-    settle().await;
     // Counted with the transport errors (tungstenite reports the size, not the socket).
-    let metrics = s.handle.stats().prometheus();
-    assert!(
-        metrics.contains(r#"rust_echo_disconnects_total{reason="transport_error"} 1"#),
-        "{metrics}"
-    );
+    until("the disconnect counted as a transport error", || {
+        s.handle
+            .stats()
+            .prometheus()
+            .contains(r#"rust_echo_disconnects_total{reason="transport_error"} 1"#)
+    })
+    .await;
     fine.subscribe("news").await;
-    settle().await;
+    s.wait_subscribers("news", 1).await;
     s.publish("news", "Ev", "1", None);
     assert_eq!(fine.next_event_raw().await, r#"["Ev","news",1]"#);
 }
@@ -171,7 +186,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     let mut reader = s.client().await;
     stalled.subscribe("news").await;
     reader.subscribe("news").await;
-    settle().await;
+    s.wait_subscribers("news", 2).await;
     let data = format!("\"{}\"", "x".repeat(64 * 1024));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let mut sent = 0u64;
@@ -190,11 +205,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
         stalled.closed().await,
         "the stalled client's connection is closed"
     );
-    eventually(Duration::from_secs(2), || {
-        s.handle.stats().connections() == 1
-    })
-    .await;
-    assert_eq!(s.handle.stats().connections(), 1);
+    s.wait_connections(1).await;
     assert_eq!(s.handle.stats().drops(DropReason::SlowReader), 1);
     s.publish("news", "After", "1", None);
     assert_eq!(reader.next_event_raw().await, r#"["After","news",1]"#);

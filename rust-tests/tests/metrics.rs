@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{AuthStub, RedisServer, TestServer, WAIT, eventually, settle};
+use common::{AuthStub, RedisServer, TestServer, WAIT, eventually, until_eq};
 
 /// Parse the exposition format into `series → value` (`name{labels}` as written).
 fn parse(text: &str) -> HashMap<String, f64> {
@@ -77,7 +77,8 @@ async fn metrics_follow_what_clients_and_publishers_do() {
     b.subscribe("news").await;
     b.subscribe("private-denied").await;
     assert_eq!(b.next_event().await.0, "subscription_error");
-    settle().await;
+    s.wait_subscribers("news", 2).await;
+    s.wait_subscribers("private-orders", 1).await;
     s.publish("news", "App\\Events\\Posted", "{}", None);
     a.next_event().await;
     b.next_event().await;
@@ -124,16 +125,15 @@ async fn metrics_follow_what_clients_and_publishers_do() {
     .await;
     a.close().await;
     b.close().await;
-    eventually(Duration::from_secs(1), || {
-        s.handle.stats().connections() == 0
-    })
-    .await;
+    s.wait_connections(0).await;
+    let gauges = || async {
+        let m = scrape(&s).await;
+        ["public", "private", "presence"]
+            .map(|kind| value(&m, &format!(r#"rust_echo_subscriptions{{kind="{kind}"}}"#)))
+    };
+    until_eq("every subscription gauge back to 0", [0.0; 3], gauges).await;
     let m = scrape(&s).await;
     assert_eq!(value(&m, "rust_echo_connections"), 0.0);
-    for kind in ["public", "private", "presence"] {
-        let series = format!(r#"rust_echo_subscriptions{{kind="{kind}"}}"#);
-        assert_eq!(value(&m, &series), 0.0, "{series}");
-    }
     let disconnects: f64 = m
         .iter()
         .filter(|(k, _)| k.starts_with("rust_echo_disconnects_total"))

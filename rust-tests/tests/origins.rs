@@ -55,7 +55,7 @@ async fn handshake_origins() {
 
     let mut c = Client::connect_with(s.addr, "/socket.io", 4, &[], None).await;
     c.subscribe("news").await;
-    common::settle().await;
+    s.wait_subscribers("news", 1).await;
     s.publish("news", "E", "1", None);
     assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
     assert_eq!(

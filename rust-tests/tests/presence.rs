@@ -64,7 +64,7 @@ async fn members_are_deduplicated_by_user() {
     );
     // One tab of user 1 leaves: user 1 is still here.
     a1.emit("unsubscribe", json!({"channel": CHAN})).await;
-    common::settle().await;
+    s.wait_subscribers(CHAN, 2).await;
     assert_eq!(
         s.get(&format!("/apps/app/channels/{CHAN}?auth_key=secret"))
             .await
@@ -78,8 +78,11 @@ async fn members_are_deduplicated_by_user() {
         b.next_event_raw().await,
         format!(r#"["presence:leaving","{CHAN}",{{"user_id":1,"user_info":{{"id":1}}}}]"#)
     );
-    b.expect_no_event(200).await;
-    a1.expect_no_event(0).await;
+    // Subscribed to nothing any more, a1 joins a public channel to hear the marker.
+    a1.subscribe("marker").await;
+    b.subscribe("marker").await;
+    s.wait_subscribers("marker", 2).await;
+    s.assert_marker_next("marker", &mut [&mut b, &mut a1]).await;
     assert_eq!(
         s.get(&format!("/apps/app/channels/{CHAN}/users?auth_key=secret"))
             .await
@@ -128,8 +131,11 @@ async fn missing_member_data_is_refused() {
             c.next_event_raw().await,
             format!(r#"["subscription_error","{CHAN}",200]"#)
         );
+        c.subscribe("marker").await;
+        s.wait_subscribers("marker", 1).await;
+        assert_eq!(s.subscribers(CHAN).await, 0);
         s.publish(CHAN, "E", "1", None);
-        c.expect_no_event(150).await;
+        s.assert_marker_next("marker", &mut [&mut c]).await;
     }
 }
 

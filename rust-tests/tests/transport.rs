@@ -18,7 +18,7 @@ async fn eio3_and_eio4_clients_get_identical_packets() {
     let mut v4 = s.client().await;
     v2.subscribe("news").await;
     v4.subscribe("news").await;
-    common::settle().await;
+    s.wait_subscribers("news", 2).await;
     s.publish("news", "App\\Events\\Ping", r#"{"x":1}"#, None);
     let expected = r#"["App\\Events\\Ping","news",{"x":1}]"#;
     assert_eq!(v2.next_event_raw().await, expected);
@@ -50,7 +50,7 @@ async fn custom_socketio_path() {
     let s = TestServer::start(|c| c.socketio.path = "/ws".to_owned()).await;
     let mut c = Client::connect_with(s.addr, "/ws", 4, &[], None).await;
     c.subscribe("news").await;
-    common::settle().await;
+    s.wait_subscribers("news", 1).await;
     s.publish("news", "E", "1", None);
     assert_eq!(c.next_event_raw().await, r#"["E","news",1]"#);
     let (status, _) = s.get("/socket.io/?EIO=4&transport=polling").await;

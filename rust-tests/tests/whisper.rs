@@ -12,10 +12,7 @@ async fn whisper_reaches_others_only() {
     let (mut a, mut b) = (s.client().await, s.client_v2().await);
     a.subscribe("private-chat").await;
     b.subscribe("private-chat").await;
-    while auth.recorded().len() < 2 {
-        common::settle().await;
-    }
-    common::settle().await;
+    s.wait_subscribers("private-chat", 2).await;
     a.emit(
         "client event",
         json!({"channel": "private-chat", "event": "client-typing", "data": {"typing": true}}),
@@ -33,7 +30,9 @@ async fn whisper_reaches_others_only() {
         a.next_event_raw().await,
         r#"["client-typing","private-chat",1]"#
     );
-    a.expect_no_event(100).await;
+    // The sender never hears its own whisper: its next event is the marker.
+    s.assert_marker_next("private-chat", &mut [&mut a, &mut b])
+        .await;
 }
 
 /// Whispers on public channels, on channels the sender has not joined, and events without
@@ -46,10 +45,8 @@ async fn whispers_that_are_dropped() {
     a.subscribe("news").await;
     b.subscribe("news").await;
     b.subscribe("private-x").await;
-    while auth.recorded().is_empty() {
-        common::settle().await;
-    }
-    common::settle().await;
+    s.wait_subscribers("news", 2).await;
+    s.wait_subscribers("private-x", 1).await;
     a.emit(
         "client event",
         json!({"channel": "news", "event": "client-hi", "data": 1}),
@@ -67,6 +64,25 @@ async fn whispers_that_are_dropped() {
     .await;
     b.emit("client event", json!({"channel": "private-x"}))
         .await;
-    a.expect_no_event(200).await;
-    b.expect_no_event(0).await;
+    // Whispers are relayed as the sender's packets are handled, in order: a valid whisper sent
+    // after the dropped ones is the first thing the other side hears. `a` joins private-x to
+    // send it and to hear b's.
+    a.subscribe("private-x").await;
+    s.wait_subscribers("private-x", 2).await;
+    let valid = |data| json!({"channel": "private-x", "event": "client-ok", "data": data});
+    a.emit("client event", valid("from a")).await;
+    b.emit("client event", valid("from b")).await;
+    assert_eq!(
+        b.next_event_raw().await,
+        r#"["client-ok","private-x","from a"]"#
+    );
+    assert_eq!(
+        a.next_event_raw().await,
+        r#"["client-ok","private-x","from b"]"#
+    );
+    assert_eq!(
+        s.handle.stats().snapshot().whispers,
+        2,
+        "only the valid ones"
+    );
 }

@@ -124,7 +124,9 @@ impl Client {
         (name, arr)
     }
 
-    /// Assert that no EVENT packet arrives within `ms`.
+    /// Assert that no EVENT packet arrives within `ms`. Do not use: a quiet period proves
+    /// nothing on a slow machine; use [`super::TestServer::assert_marker_next`]. Kept only
+    /// while `shm.rs` still calls it.
     pub async fn expect_no_event(&mut self, ms: u64) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
         loop {

@@ -1,11 +1,12 @@
 //! Shared test fixtures: a server on a free port, a raw Socket.IO client that shows the exact
 //! packets on the wire, an HTTP auth endpoint that records what it was sent, and a real
-//! `redis-server` process.
+//! `redis-server` process, and waits for conditions (never for the clock).
 #![allow(dead_code, unused_imports)]
 
 pub mod auth_stub;
 pub mod client;
 pub mod redis_server;
+pub mod wait;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,9 +16,23 @@ use rust_echo_server::{Config, ServerHandle};
 pub use auth_stub::AuthStub;
 pub use client::Client;
 pub use redis_server::RedisServer;
+pub use wait::{eventually, until, until_eq};
 
 /// How long a test waits for something that should arrive.
 pub const WAIT: Duration = Duration::from_secs(5);
+
+/// One HTTP client for every request a test makes: building one loads the system's root
+/// certificates, which takes long enough to slow polling loops down. No pooled connections, as
+/// each test has its own runtime and a port may be reused by the next test's server.
+pub fn http() -> &'static reqwest::Client {
+    static HTTP: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("HTTP client")
+    });
+    &HTTP
+}
 
 /// A server for one test; stopped when the test's runtime ends.
 pub struct TestServer {
@@ -77,7 +92,9 @@ impl TestServer {
 
     /// GET a path of the HTTP API, returning status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let res = reqwest::get(format!("{}{path}", self.url()))
+        let res = http()
+            .get(format!("{}{path}", self.url()))
+            .send()
             .await
             .expect("request");
         (res.status().as_u16(), res.text().await.expect("body"))
@@ -85,7 +102,7 @@ impl TestServer {
 
     /// POST a raw body to a path, returning status and body.
     pub async fn post(&self, path: &str, body: &str) -> (u16, String) {
-        let res = reqwest::Client::new()
+        let res = http()
             .post(format!("{}{path}", self.url()))
             .body(body.to_owned())
             .send()
@@ -93,21 +110,64 @@ impl TestServer {
             .expect("request");
         (res.status().as_u16(), res.text().await.expect("body"))
     }
-}
 
-/// Check `f` every 10 ms until it holds or `within` has passed; whether it held.
-pub async fn eventually(within: Duration, f: impl Fn() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    while !f() {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    /// How many sockets the HTTP API reports in `channel`.
+    pub async fn subscribers(&self, channel: &str) -> u64 {
+        let (status, body) = self
+            .get(&format!("/apps/app/channels/{channel}?auth_key=secret"))
+            .await;
+        assert_eq!(status, 200, "channel info for {channel}: {body}");
+        let info: serde_json::Value = serde_json::from_str(&body).expect("channel info json");
+        info["subscription_count"]
+            .as_u64()
+            .expect("subscription_count")
     }
-    true
+
+    /// Wait until the HTTP API reports `n` sockets in `channel`: from then on a broadcast to
+    /// `channel` reaches them (joins happen asynchronously, after the subscribe packet).
+    pub async fn wait_subscribers(&self, channel: &str, n: u64) {
+        until_eq(format!("{n} subscribers in {channel}"), n, || {
+            self.subscribers(channel)
+        })
+        .await;
+    }
+
+    /// Wait until the API's channel list is exactly `json`.
+    pub async fn wait_channels(&self, json: &str) {
+        until_eq("the channel list", json.to_owned(), || async {
+            self.get("/apps/app/channels?auth_key=secret").await.1
+        })
+        .await;
+    }
+
+    /// Wait until the server counts `n` open connections.
+    pub async fn wait_connections(&self, n: u64) {
+        until_eq(format!("{n} open connections"), n, || {
+            std::future::ready(self.handle.stats().connections())
+        })
+        .await;
+    }
+
+    /// Publish a marker event on `channel` and assert it is the next event each client gets:
+    /// nothing was delivered to them before it. One socket's packets arrive in the order they
+    /// were published, so this proves the absence of anything published earlier through the
+    /// same ingress without waiting for a fixed time.
+    pub async fn assert_marker_next(&self, channel: &str, clients: &mut [&mut Client]) {
+        self.publish(channel, "Marker", r#""end""#, None);
+        for c in clients.iter_mut() {
+            assert_eq!(
+                c.next_event_raw().await,
+                format!(r#"["Marker","{channel}","end"]"#),
+                "nothing before the marker (socket {})",
+                c.sid
+            );
+        }
+    }
 }
 
-/// Let in-flight handlers run (joins are processed asynchronously by the server).
+/// A fixed 50 ms pause. Do not use: wait for the condition instead ([`TestServer::wait_subscribers`],
+/// [`until`], [`TestServer::assert_marker_next`]). Kept only while `shm.rs` still calls it;
+/// remove it together with its last use.
 pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }

@@ -96,6 +96,22 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// How many commands Redis refused with `error` (e.g. `WRONGPASS`), from `INFO errorstats`.
+    pub async fn errors(&self, error: &str) -> u64 {
+        let mut con = self.connection().await.expect("redis connection");
+        let info: String = redis::cmd("INFO")
+            .arg("errorstats")
+            .query_async(&mut con)
+            .await
+            .expect("info");
+        let prefix = format!("errorstat_{error}:count=");
+        info.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map_or(0, |n| n.trim().parse().expect("count"))
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
