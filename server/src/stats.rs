@@ -46,6 +46,10 @@ pub enum DropReason {
     ConnectionLimit,
     /// A subscribe refused at `maxChannelsPerSocket`.
     ChannelLimit,
+    /// A handshake refused because the process is close to its file descriptor limit.
+    DescriptorReserve,
+    /// A client packet whose payload could not be decoded.
+    UndecodablePacket,
 }
 
 impl Ingress {
@@ -71,10 +75,12 @@ impl DropReason {
             DropReason::AuthQueue => "auth_queue",
             DropReason::ConnectionLimit => "connection_limit",
             DropReason::ChannelLimit => "channel_limit",
+            DropReason::DescriptorReserve => "descriptor_reserve",
+            DropReason::UndecodablePacket => "undecodable_packet",
         }
     }
 
-    const ALL: [DropReason; 7] = [
+    const ALL: [DropReason; 9] = [
         DropReason::InvalidMessage,
         DropReason::ClientBufferFull,
         DropReason::SlowReader,
@@ -82,6 +88,8 @@ impl DropReason {
         DropReason::AuthQueue,
         DropReason::ConnectionLimit,
         DropReason::ChannelLimit,
+        DropReason::DescriptorReserve,
+        DropReason::UndecodablePacket,
     ];
 }
 
@@ -139,6 +147,9 @@ pub struct Stats {
     redis_reconnects: Counter,
     dropped: [Counter; DropReason::ALL.len()],
     disconnects: Family<DisconnectLabel, Counter>,
+    pending_sessions: Gauge,
+    accept_errors: Counter,
+    log_suppressed: Counter,
 }
 
 impl Default for Stats {
@@ -216,6 +227,24 @@ impl Default for Stats {
             "Closed connections, by reason",
             disconnects.clone(),
         );
+        let pending_sessions = Gauge::default();
+        r.register(
+            "pending_sessions",
+            "Engine.IO sessions opened that have not sent the Socket.IO CONNECT yet",
+            pending_sessions.clone(),
+        );
+        let accept_errors = Counter::default();
+        r.register(
+            "accept_errors",
+            "Failed accepts on the listening socket (out of file descriptors or memory)",
+            accept_errors.clone(),
+        );
+        let log_suppressed = Counter::default();
+        r.register(
+            "log_lines_suppressed",
+            "Log lines held back because the same condition was logged recently",
+            log_suppressed.clone(),
+        );
         Stats {
             started: Instant::now(),
             registry: r,
@@ -231,6 +260,9 @@ impl Default for Stats {
             redis_reconnects,
             dropped,
             disconnects,
+            pending_sessions,
+            accept_errors,
+            log_suppressed,
         }
     }
 }
@@ -323,6 +355,19 @@ impl Stats {
         self.redis_reconnects.inc();
     }
 
+    pub(crate) fn set_pending_sessions(&self, n: usize) {
+        self.pending_sessions
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn accept_failed(&self) {
+        self.accept_errors.inc();
+    }
+
+    pub(crate) fn log_suppressed(&self) {
+        self.log_suppressed.inc();
+    }
+
     pub(crate) fn whispered(&self) {
         self.whispers.inc();
     }
@@ -330,6 +375,11 @@ impl Stats {
     /// Open connections right now.
     pub fn connections(&self) -> u64 {
         u64::try_from(self.connections.get()).unwrap_or(0)
+    }
+
+    /// Engine.IO sessions waiting for their Socket.IO CONNECT.
+    pub fn pending_sessions(&self) -> u64 {
+        u64::try_from(self.pending_sessions.get()).unwrap_or(0)
     }
 
     /// Seconds since start.
