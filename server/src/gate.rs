@@ -25,6 +25,7 @@ use sessions::Pending;
 
 /// Refusals come in floods; one line per period says how many.
 static REFUSED_LOG: Throttle = Throttle::new(Duration::from_secs(10));
+static ORIGIN_LOG: Throttle = Throttle::new(Duration::from_secs(10));
 
 /// What the gate checks.
 #[derive(Debug, Clone)]
@@ -121,7 +122,9 @@ pub(crate) async fn admit(gate: Gate, req: Request, next: Next) -> Response {
     if let Some(origin) = req.headers().get(axum::http::header::ORIGIN)
         && !origin.to_str().is_ok_and(|o| gate.origins.allows(o))
     {
-        tracing::warn!(origin = ?origin, "socket refused: origin not allowed");
+        if let Some(held_back) = ORIGIN_LOG.admit(&gate.stats) {
+            tracing::warn!(origin = ?origin, refused_since_last_line = held_back + 1, "socket refused: origin not allowed");
+        }
         return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
     }
     let new_session = !req
