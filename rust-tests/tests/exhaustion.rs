@@ -324,3 +324,20 @@ async fn a_client_flooding_undecodable_packets_is_disconnected_and_the_log_stays
     assert_eq!(res.status(), 200);
     assert_eq!(bystander.next_event_raw().await, r#"["Ev","news",1]"#);
 }
+
+/// A session that leaves the namespace (`41`) is not kept open, uncounted, for a later CONNECT:
+/// the server closes its connection, and the place goes to the next client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_leaves_the_namespace_is_closed() {
+    let s = TestServer::start(|c| c.limits.max_connections = 1).await;
+    let mut left = connected_session(s.addr).await.expect("connects");
+    left.send(Frame::text("41")).await.expect("send");
+    assert!(
+        closed_within(&mut left, WAIT).await,
+        "the server closes a session that left its namespace"
+    );
+    assert!(eventually(WAIT, || s.handle.stats().connections() == 0).await);
+    connected_session(s.addr)
+        .await
+        .expect("the next client takes the place");
+}

@@ -77,27 +77,11 @@ pub(crate) fn undecodable(
             "disconnecting a client that keeps sending undecodable packets"
         );
     }
-    let hangup = own_connection(socket);
+    let hangup = Hangup::of_session(socket.req_parts());
     let _ = socket.clone().disconnect();
     if let Some(hangup) = hangup {
         hangup.hang_up();
     }
-}
-
-/// The handle that resets the client's connection, when the session was opened as a WebSocket:
-/// then the handshake's connection is the session's own. A session opened by long-polling may
-/// have made its handshake on a connection a proxy shares between clients; it only leaves the
-/// namespace, and its Engine.IO session ends with its heartbeat.
-fn own_connection(socket: &SocketRef) -> Option<Hangup> {
-    let parts = socket.req_parts();
-    let websocket = parts
-        .uri
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"));
-    if !websocket {
-        return None;
-    }
-    parts.extensions.get::<Hangup>().cloned()
 }
 
 #[cfg(test)]

@@ -6,10 +6,19 @@
 //! the CONNECT (sent by the server itself for Engine.IO 3 clients) turns it into a connection.
 //! socketioxide closes a session that has not CONNECTed after [`CONNECT_TIMEOUT`], and the
 //! reservation lapses a moment later, so it can never outlive its session.
+//!
+//! A session that leaves the namespace (`41`) would stay open uncounted, pinging, and could
+//! CONNECT again later; [`left_namespace`] closes a WebSocket-opened one (socket.io-client closes
+//! its transport after its last namespace anyway).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use socketioxide::extract::SocketRef;
+use socketioxide::socket::DisconnectReason;
+
+use crate::listener::watchdog::Hangup;
 
 /// How long a new Engine.IO session may wait before sending the Socket.IO CONNECT. Clients send
 /// it right after the handshake's answer; a session that has not is closed.
@@ -53,6 +62,16 @@ impl Pending {
         self.admitted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The socket left the namespace: when the client asked for it (`41`), end its Engine.IO
+/// session too by resetting its connection, if it has one of its own.
+pub(crate) fn left_namespace(socket: &SocketRef, reason: DisconnectReason) {
+    if reason == DisconnectReason::ClientNSDisconnect
+        && let Some(hangup) = Hangup::of_session(socket.req_parts())
+    {
+        hangup.hang_up();
     }
 }
 

@@ -173,6 +173,20 @@ impl Flow {
 pub(crate) struct Hangup(Arc<Flow>);
 
 impl Hangup {
+    /// The handle of the connection a Socket.IO session runs on, when the session was opened as a
+    /// WebSocket (then its handshake's connection is its own). A session opened by long-polling
+    /// may have made its handshake on a connection a proxy shares between clients: `None`.
+    pub(crate) fn of_session(handshake: &axum::http::request::Parts) -> Option<Hangup> {
+        let websocket = handshake
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"));
+        if !websocket {
+            return None;
+        }
+        handshake.extensions.get::<Hangup>().cloned()
+    }
+
     /// Reset the connection; its socket closes as any broken connection does.
     pub(crate) fn hang_up(&self) {
         self.0.abort();

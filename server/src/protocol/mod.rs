@@ -110,6 +110,7 @@ fn decoded(
 /// last socket); socketioxide then removes the socket from its rooms.
 fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
     engine.stats.disconnected(reason_label(reason));
+    crate::gate::sessions::left_namespace(socket, reason);
     for channel in socket.rooms() {
         engine.stats.unsubscribed(ChannelKind::of(&channel));
     }
