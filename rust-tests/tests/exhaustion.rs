@@ -154,6 +154,12 @@ async fn a_session_that_never_connects_is_closed_and_its_place_freed() {
         }
     }
     assert!(freed, "a new session is admitted once the idle one is gone");
+    assert!(
+        eventually(CONNECT_LIMIT + WAIT, || s.handle.stats().pending_sessions()
+            == 0)
+        .await,
+        "the gauge of waiting sessions goes back to 0"
+    );
 }
 
 /// With `ulimit -n 256` and `maxConnections` far above it, sessions stop short of the limit (503)

@@ -49,13 +49,16 @@ enum Refusal {
 }
 
 impl Gate {
+    /// The gate, with the task that keeps the pending-session gauge current (current runtime).
     pub(crate) fn new(config: &Config, stats: Arc<Stats>, watchdog: Arc<Watchdog>) -> Self {
+        let pending = Arc::new(Pending::default());
+        tokio::spawn(sessions::report(Arc::downgrade(&pending), stats.clone()));
         Gate {
             path: config.socketio.path.clone(),
             origins: config.allowed_origins.clone(),
             max_connections: config.limits.max_connections,
             stats,
-            pending: Arc::new(Pending::default()),
+            pending,
             descriptors: Arc::new(Descriptors::measure(watchdog.open() as u64)),
             watchdog,
         }

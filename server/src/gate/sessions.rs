@@ -12,13 +12,14 @@
 //! its transport after its last namespace anyway).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::DisconnectReason;
 
 use crate::listener::watchdog::Hangup;
+use crate::stats::Stats;
 
 /// How long a new Engine.IO session may wait before sending the Socket.IO CONNECT. Clients send
 /// it right after the handshake's answer; a session that has not is closed.
@@ -58,10 +59,30 @@ impl Pending {
         admitted.len()
     }
 
+    /// How many wait, after the lapsed ones are dropped.
+    fn waiting(&self) -> usize {
+        let mut admitted = self.lock();
+        lapse(&mut admitted, Instant::now());
+        admitted.len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Instant>> {
         self.admitted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Keep `rust_echo_pending_sessions` current while no handshake comes (reservations lapse on
+/// their own); ends once the gate is gone.
+pub(crate) async fn report(pending: Weak<Pending>, stats: Arc<Stats>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Some(pending) = pending.upgrade() else {
+            return;
+        };
+        stats.set_pending_sessions(pending.waiting());
     }
 }
 
