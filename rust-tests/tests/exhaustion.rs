@@ -235,7 +235,13 @@ async fn a_server_short_of_descriptors_keeps_answering_health_and_does_not_flood
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_stops_after_a_burst_is_disconnected_without_more_events() {
     const EVENTS: usize = 100_000;
-    let s = TestServer::start(|c| c.limits.max_buffered_packets = 2 * EVENTS).await;
+    let s = TestServer::start(|c| {
+        c.limits.max_buffered_packets = 2 * EVENTS;
+        // Only the watchdog may disconnect the stalled client (it answers no ping).
+        c.socketio.ping_interval = Duration::from_secs(120);
+        c.socketio.ping_timeout = Duration::from_secs(120);
+    })
+    .await;
     let mut stalled = s.client().await;
     let mut reader = s.client().await;
     stalled.subscribe("news").await;
@@ -274,6 +280,13 @@ async fn a_reader_that_stops_after_a_burst_is_disconnected_without_more_events()
     })
     .await;
     assert!(dropped, "the stalled client is still connected");
+    assert_eq!(
+        s.handle
+            .stats()
+            .drops(rust_echo_server::stats::DropReason::SlowReader),
+        1,
+        "the watchdog disconnected it"
+    );
     assert!(stalled.closed().await, "its connection is closed");
     let (_, health) = s.get("/health").await;
     let health: serde_json::Value = serde_json::from_str(&health).expect("json");

@@ -87,8 +87,13 @@ async fn connections_that_never_complete_a_request_are_closed() {
 /// stay open; both get the event published after it was closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn websockets_and_pending_long_polls_are_not_cut() {
-    // No heartbeat during the test: a ping would end the long-poll early.
-    let s = TestServer::start(|c| c.socketio.ping_interval = Duration::from_secs(120)).await;
+    // No heartbeat deadline during the test: a ping would end the long-poll early, and the
+    // WebSocket client does not read (so does not answer) while it waits.
+    let s = TestServer::start(|c| {
+        c.socketio.ping_interval = Duration::from_secs(120);
+        c.socketio.ping_timeout = Duration::from_secs(120);
+    })
+    .await;
     let mut ws = s.client().await;
     ws.subscribe("news").await;
 
@@ -135,7 +140,10 @@ async fn websockets_and_pending_long_polls_are_not_cut() {
             Ok(r) => format!("{} {:?}", r.status(), r.text().await),
             Err(e) => format!("{e:?}"),
         };
-        panic!("the long-poll ended: {text}");
+        panic!(
+            "the long-poll ended: {text}\n{}",
+            s.handle.stats().prometheus()
+        );
     }
     s.publish("news", "Ev", "1", None);
     assert_eq!(ws.next_event_raw().await, r#"["Ev","news",1]"#);

@@ -52,6 +52,9 @@ impl Binary {
         config["host"] = "127.0.0.1".into();
         config["port"] = 0.into();
         config["metrics"] = serde_json::json!({ "enabled": true, "host": "127.0.0.1", "port": 0 });
+        // Test clients often do not read (so do not answer pings) while they wait: no heartbeat
+        // deadline within a test.
+        config["socketio"] = serde_json::json!({ "pingInterval": 120_000, "pingTimeout": 120_000 });
         std::fs::write(
             dir.join("laravel-echo-server.json"),
             serde_json::to_vec(&config).expect("json"),
