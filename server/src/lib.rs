@@ -7,8 +7,10 @@
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
 //! - [`origin`]: which browser origins may open a socket;
-//! - `gate`: admission of handshakes (origins, `maxConnections`);
-//! - [`listener`]: the accept loop, TLS with certificate reload, slow-reader disconnects;
+//! - `gate`: admission of handshakes (origins, `maxConnections` counted from the handshake, the
+//!   descriptor reserve);
+//! - [`listener`]: the accept loop, the HTTP server and its timeouts, TLS with certificate
+//!   reload, slow-reader disconnects;
 //! - `metrics`: the Prometheus listener;
 //! - [`presence`]: presence members, de-duplicated by `user_id`;
 //! - [`channel`]: which names are public, private and presence, and which events are whispers;
@@ -19,7 +21,8 @@
 //! - [`shm`]: the shared-memory ring PHP processes on this host publish through;
 //! - [`api`]: the HTTP API (status, channels, users, events);
 //! - [`stats`](mod@stats): counters;
-//! - [`logging`]: log output to stderr;
+//! - [`logging`]: log output to stderr, and the throttle for lines clients can repeat;
+//! - `undecodable`: client packets that cannot be decoded (counted, throttled, disconnect);
 //! - [`cli`]: the `rust-echo` command line.
 
 pub mod api;
@@ -42,6 +45,7 @@ mod protocol;
 pub mod server;
 pub mod shm;
 pub mod stats;
+mod undecodable;
 
 pub use config::Config;
 pub use error::{ConfigError, PublishError, StartError};

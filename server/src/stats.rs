@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -13,114 +12,11 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 
+mod labels;
+
 use crate::channel::ChannelKind;
-
-/// Where a message entered the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ingress {
-    /// The in-process publish API (the PHP extension in the same process).
-    Memory,
-    /// The shared-memory ring (PHP processes on this host).
-    Shm,
-    /// Redis Pub/Sub.
-    Redis,
-    /// `POST /apps/:appId/events`.
-    Http,
-}
-
-/// Why something was dropped or refused; the `reason` label of `rust_echo_dropped_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DropReason {
-    /// A published message that is not valid (bad JSON, no event, bad channel).
-    InvalidMessage,
-    /// A broadcast could not be queued for a socket whose buffer is full.
-    ClientBufferFull,
-    /// A connection that stopped reading was disconnected.
-    SlowReader,
-    /// A client event over the per-socket rate limit.
-    ClientEventRate,
-    /// A subscription that waited too long for an authorization slot.
-    AuthQueue,
-    /// A connection refused at `maxConnections`.
-    ConnectionLimit,
-    /// A subscribe refused at `maxChannelsPerSocket`.
-    ChannelLimit,
-}
-
-impl Ingress {
-    /// The `ingress` label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ingress::Memory => "memory",
-            Ingress::Shm => "shm",
-            Ingress::Redis => "redis",
-            Ingress::Http => "http",
-        }
-    }
-}
-
-impl DropReason {
-    /// The `reason` label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::InvalidMessage => "invalid_message",
-            DropReason::ClientBufferFull => "client_buffer_full",
-            DropReason::SlowReader => "slow_reader",
-            DropReason::ClientEventRate => "client_event_rate",
-            DropReason::AuthQueue => "auth_queue",
-            DropReason::ConnectionLimit => "connection_limit",
-            DropReason::ChannelLimit => "channel_limit",
-        }
-    }
-
-    const ALL: [DropReason; 7] = [
-        DropReason::InvalidMessage,
-        DropReason::ClientBufferFull,
-        DropReason::SlowReader,
-        DropReason::ClientEventRate,
-        DropReason::AuthQueue,
-        DropReason::ConnectionLimit,
-        DropReason::ChannelLimit,
-    ];
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct IngressLabel {
-    ingress: Ingress,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: DropReason,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct KindLabel {
-    kind: ChannelKind,
-}
-
-/// Label values are lower snake case, as Prometheus users expect.
-macro_rules! label_value {
-    ($($ty:ty => $name:ident),*) => {$(
-        impl EncodeLabelValue for $ty {
-            fn encode(&self, e: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
-                std::fmt::Write::write_str(e, self.$name())
-            }
-        }
-    )*};
-}
-label_value!(Ingress => as_str, DropReason => as_str, ChannelKind => label);
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct StatusLabel {
-    status: u16,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct DisconnectLabel {
-    reason: &'static str,
-}
+use labels::{DisconnectLabel, IngressLabel, KindLabel, ReasonLabel, StatusLabel};
+pub use labels::{DropReason, Ingress};
 
 /// Live counters and the registry that exposes them.
 #[derive(Debug)]
@@ -139,6 +35,9 @@ pub struct Stats {
     redis_reconnects: Counter,
     dropped: [Counter; DropReason::ALL.len()],
     disconnects: Family<DisconnectLabel, Counter>,
+    pending_sessions: Gauge,
+    accept_errors: Counter,
+    log_suppressed: Counter,
 }
 
 impl Default for Stats {
@@ -216,6 +115,24 @@ impl Default for Stats {
             "Closed connections, by reason",
             disconnects.clone(),
         );
+        let pending_sessions = Gauge::default();
+        r.register(
+            "pending_sessions",
+            "Engine.IO sessions opened that have not sent the Socket.IO CONNECT yet",
+            pending_sessions.clone(),
+        );
+        let accept_errors = Counter::default();
+        r.register(
+            "accept_errors",
+            "Failed accepts on the listening socket (out of file descriptors or memory)",
+            accept_errors.clone(),
+        );
+        let log_suppressed = Counter::default();
+        r.register(
+            "log_lines_suppressed",
+            "Log lines held back because the same condition was logged recently",
+            log_suppressed.clone(),
+        );
         Stats {
             started: Instant::now(),
             registry: r,
@@ -231,6 +148,9 @@ impl Default for Stats {
             redis_reconnects,
             dropped,
             disconnects,
+            pending_sessions,
+            accept_errors,
+            log_suppressed,
         }
     }
 }
@@ -323,6 +243,19 @@ impl Stats {
         self.redis_reconnects.inc();
     }
 
+    pub(crate) fn set_pending_sessions(&self, n: usize) {
+        self.pending_sessions
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn accept_failed(&self) {
+        self.accept_errors.inc();
+    }
+
+    pub(crate) fn log_suppressed(&self) {
+        self.log_suppressed.inc();
+    }
+
     pub(crate) fn whispered(&self) {
         self.whispers.inc();
     }
@@ -330,6 +263,11 @@ impl Stats {
     /// Open connections right now.
     pub fn connections(&self) -> u64 {
         u64::try_from(self.connections.get()).unwrap_or(0)
+    }
+
+    /// Engine.IO sessions waiting for their Socket.IO CONNECT.
+    pub fn pending_sessions(&self) -> u64 {
+        u64::try_from(self.pending_sessions.get()).unwrap_or(0)
     }
 
     /// Seconds since start.

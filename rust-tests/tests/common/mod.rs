@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod auth_stub;
+pub mod binary;
 pub mod client;
 pub mod redis_server;
 pub mod wait;

@@ -1,7 +1,12 @@
 //! The listening socket: accepts TCP connections, wraps each in the [`watchdog`]'s tracking and,
 //! for `protocol: "https"`, completes the TLS handshake off the accept loop (a client that stalls
-//! its handshake delays nobody else) before handing the stream to the HTTP server.
+//! its handshake delays nobody else) before handing the stream to the [`http`] server.
+//!
+//! When `accept` fails for want of descriptors or memory, the loop backs off (10 ms doubling to
+//! 1 s) and logs one line per ten seconds with the count of failures.
 
+mod backoff;
+pub(crate) mod http;
 pub mod tls;
 pub(crate) mod watchdog;
 
@@ -12,15 +17,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use watchdog::{Tracked, Watchdog};
+use backoff::AcceptBackoff;
+use watchdog::{Hangup, Tracked, Watchdog};
 
 /// How long a client may take to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,19 +33,18 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, Listener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
-        *stream.remote_addr()
-    }
-}
+/// An accepted connection ready for HTTP: the stream, the client's address, and the handle that
+/// aborts it.
+pub(crate) type Accepted = (Stream, Peer, Hangup);
 
-/// The server's listener, for `axum::serve`.
+/// The server's listener, for [`http::serve`].
 pub(crate) struct Listener {
     tcp: TcpListener,
     watchdog: Arc<Watchdog>,
     tls: Option<TlsAcceptor>,
-    handshaken: mpsc::Sender<(Stream, Peer)>,
-    ready: mpsc::Receiver<(Stream, Peer)>,
+    handshaken: mpsc::Sender<Accepted>,
+    ready: mpsc::Receiver<Accepted>,
+    backoff: AcceptBackoff,
 }
 
 impl Listener {
@@ -53,15 +56,12 @@ impl Listener {
             tls,
             handshaken,
             ready,
+            backoff: AcceptBackoff::default(),
         }
     }
-}
 
-impl axum::serve::Listener for Listener {
-    type Io = Stream;
-    type Addr = Peer;
-
-    async fn accept(&mut self) -> (Stream, Peer) {
+    /// The next connection, TLS handshake done.
+    pub(crate) async fn accept(&mut self) -> Accepted {
         loop {
             let accepted = tokio::select! {
                 Some(ready) = self.ready.recv() => return ready,
@@ -72,31 +72,31 @@ impl axum::serve::Listener for Listener {
                 Err(e) if is_per_connection(&e) => continue,
                 Err(e) => {
                     // Out of file descriptors or memory: wait for connections to close.
-                    tracing::error!(error = %e, "accept failed; check `ulimit -n`");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let pause = self.backoff.failed(&e, &self.watchdog.stats);
+                    tokio::time::sleep(pause).await;
                     continue;
                 }
             };
+            self.backoff.succeeded();
             let _ = tcp.set_nodelay(true);
             let tracked = self.watchdog.track(tcp, addr);
+            let hangup = tracked.hangup();
             let Some(acceptor) = self.tls.clone() else {
-                return (Stream::Plain(tracked), Peer(addr));
+                return (Stream::Plain(tracked), Peer(addr), hangup);
             };
             let done = self.handshaken.clone();
             tokio::spawn(async move {
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tracked)).await {
                     Ok(Ok(tls)) => {
-                        let _ = done.send((Stream::Tls(Box::new(tls)), Peer(addr))).await;
+                        let _ = done
+                            .send((Stream::Tls(Box::new(tls)), Peer(addr), hangup))
+                            .await;
                     }
                     Ok(Err(e)) => tracing::debug!(peer = %addr, error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!(peer = %addr, "TLS handshake timed out"),
                 }
             });
         }
-    }
-
-    fn local_addr(&self) -> io::Result<Peer> {
-        self.tcp.local_addr().map(Peer)
     }
 }
 

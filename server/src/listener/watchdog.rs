@@ -4,16 +4,19 @@
 //! it are dropped and socketioxide reports the overflow without naming the socket. The connection
 //! itself knows: its writes stop making progress once the kernel's send buffer is full. Every
 //! accepted TCP stream is wrapped in a [`Tracked`] that records since when its writes have been
-//! blocked, and when a broadcast overflows, [`Watchdog::reap`] aborts the connections blocked for
-//! longer than [`STALL`] (reset, so the kernel frees their buffers at once). Their sockets then
-//! close as any broken connection does: presence members leave, counters drop.
+//! blocked. While any write is blocked, a patrol task looks every [`SWEEP_EVERY`] and aborts the
+//! connections blocked for longer than [`STALL`] (reset, so the kernel frees their buffers at
+//! once), whether or not more broadcasts come; a broadcast that overflows a queue looks at once.
+//! The abort fails the blocked write itself, which also frees the Engine.IO queue lock a writer
+//! stuck in `flush` holds (the heartbeat's close waits for that lock). Their sockets then close
+//! as any broken connection does: presence members leave, counters drop.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -28,8 +31,9 @@ use crate::stats::{DropReason, Stats};
 /// reading does not.
 pub const STALL: Duration = Duration::from_secs(2);
 
-/// Sweeps are rare (only on overflow) but each walks every connection; this spaces them out.
-const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How often connections are checked while some write is blocked. A sweep walks every
+/// connection, so it runs only when one is blocked, and overflow sweeps are spaced as much.
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
 const NOT_BLOCKED: u64 = u64::MAX;
 
@@ -40,7 +44,11 @@ pub(crate) struct Watchdog {
     flows: Mutex<HashMap<u64, Arc<Flow>>>,
     next_id: AtomicU64,
     last_sweep: AtomicU64,
-    stats: Arc<Stats>,
+    /// Connections tracked right now (each holds a file descriptor).
+    open: AtomicUsize,
+    /// Connections whose last write is blocked; the patrol sweeps only while this is not 0.
+    blocked: AtomicUsize,
+    pub(crate) stats: Arc<Stats>,
 }
 
 #[derive(Debug)]
@@ -54,14 +62,25 @@ struct Flow {
 }
 
 impl Watchdog {
+    /// A watchdog with its patrol task on the current runtime; the task ends once the watchdog is
+    /// dropped.
     pub(crate) fn new(stats: Arc<Stats>) -> Arc<Self> {
-        Arc::new(Watchdog {
+        let watchdog = Arc::new(Watchdog {
             epoch: Instant::now(),
             flows: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
             last_sweep: AtomicU64::new(0),
+            open: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
             stats,
-        })
+        });
+        tokio::spawn(patrol(Arc::downgrade(&watchdog)));
+        watchdog
+    }
+
+    /// Connections open right now.
+    pub(crate) fn open(&self) -> usize {
+        self.open.load(Relaxed)
     }
 
     /// Watch `stream`.
@@ -75,6 +94,7 @@ impl Watchdog {
         });
         let id = self.next_id.fetch_add(1, Relaxed);
         self.lock().insert(id, flow.clone());
+        self.open.fetch_add(1, Relaxed);
         Tracked {
             stream,
             flow,
@@ -84,8 +104,9 @@ impl Watchdog {
         }
     }
 
-    /// Disconnect every connection whose writes have been blocked for [`STALL`] or longer.
-    /// Called when a broadcast could not be queued for some socket.
+    /// Disconnect every connection whose writes have been blocked for [`STALL`] or longer, unless
+    /// a sweep ran less than [`SWEEP_EVERY`] ago. Called when a broadcast could not be queued for
+    /// some socket, and by the patrol.
     pub(crate) fn reap(&self) {
         let now = self.now();
         let last = self.last_sweep.load(Relaxed);
@@ -100,14 +121,9 @@ impl Watchdog {
         let stall = millis(STALL);
         for flow in self.lock().values() {
             let since = flow.blocked_since.load(Relaxed);
-            if since != NOT_BLOCKED
-                && now.saturating_sub(since) >= stall
-                && !flow.killed.swap(true, Relaxed)
-            {
+            if since != NOT_BLOCKED && now.saturating_sub(since) >= stall && flow.abort() {
                 self.stats.dropped(DropReason::SlowReader);
                 tracing::warn!(peer = %flow.peer, stalled_ms = now - since, "disconnecting a client that stopped reading (its buffer is full)");
-                flow.reader.wake();
-                flow.writer.wake();
             }
         }
     }
@@ -120,6 +136,60 @@ impl Watchdog {
         self.flows
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Sweep while some write is blocked; stop when the watchdog is gone (the server stopped).
+async fn patrol(watchdog: Weak<Watchdog>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(watchdog) = watchdog.upgrade() else {
+            return;
+        };
+        if watchdog.blocked.load(Relaxed) > 0 {
+            watchdog.reap();
+        }
+    }
+}
+
+impl Flow {
+    /// Mark the connection aborted and wake its reader and writer, whose next poll fails and
+    /// resets the connection. `false` when it was aborted already.
+    fn abort(&self) -> bool {
+        if self.killed.swap(true, Relaxed) {
+            return false;
+        }
+        self.reader.wake();
+        self.writer.wake();
+        true
+    }
+}
+
+/// A handle that aborts one connection (reset), for the protocol layer to drop a client that
+/// misbehaves. Carried in every request's extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct Hangup(Arc<Flow>);
+
+impl Hangup {
+    /// The handle of the connection a Socket.IO session runs on, when the session was opened as a
+    /// WebSocket (then its handshake's connection is its own). A session opened by long-polling
+    /// may have made its handshake on a connection a proxy shares between clients: `None`.
+    pub(crate) fn of_session(handshake: &axum::http::request::Parts) -> Option<Hangup> {
+        let websocket = handshake
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "transport=websocket"));
+        if !websocket {
+            return None;
+        }
+        handshake.extensions.get::<Hangup>().cloned()
+    }
+
+    /// Reset the connection; its socket closes as any broken connection does.
+    pub(crate) fn hang_up(&self) {
+        self.0.abort();
     }
 }
 
@@ -138,6 +208,11 @@ pub(crate) struct Tracked {
 }
 
 impl Tracked {
+    /// A handle that aborts this connection.
+    pub(crate) fn hangup(&self) -> Hangup {
+        Hangup(self.flow.clone())
+    }
+
     /// `Some(error)` once the watchdog has aborted this connection. The first call arms a reset
     /// (linger 0), so closing discards what the client never read instead of keeping it queued.
     fn aborted(&mut self) -> Option<io::Error> {
@@ -173,6 +248,7 @@ impl Tracked {
                 self.flow.writer.register(cx.waker());
                 if blocked.load(Relaxed) == NOT_BLOCKED {
                     blocked.store(self.watchdog.now(), Relaxed);
+                    self.watchdog.blocked.fetch_add(1, Relaxed);
                 }
                 if let Some(e) = self.aborted() {
                     return Poll::Ready(Err(e));
@@ -180,6 +256,7 @@ impl Tracked {
             }
             Poll::Ready(Ok(n)) if *n > 0 && blocked.load(Relaxed) != NOT_BLOCKED => {
                 blocked.store(NOT_BLOCKED, Relaxed);
+                self.watchdog.blocked.fetch_sub(1, Relaxed);
             }
             Poll::Ready(_) => {}
         }
@@ -190,6 +267,10 @@ impl Tracked {
 impl Drop for Tracked {
     fn drop(&mut self) {
         self.watchdog.lock().remove(&self.id);
+        self.watchdog.open.fetch_sub(1, Relaxed);
+        if self.flow.blocked_since.load(Relaxed) != NOT_BLOCKED {
+            self.watchdog.blocked.fetch_sub(1, Relaxed);
+        }
     }
 }
 

@@ -27,6 +27,8 @@ pub(crate) struct Connection {
     next_ticket: AtomicU64,
     /// The client-event rate limit; `None` when off.
     pub client_events: Option<Bucket>,
+    /// Undecodable packets sent recently.
+    pub strikes: crate::undecodable::Strikes,
 }
 
 impl Connection {
@@ -50,6 +52,7 @@ impl Connection {
             pending: Mutex::new(HashMap::new()),
             next_ticket: AtomicU64::new(0),
             client_events: Bucket::new(limits.client_events_per_second, limits.client_event_burst),
+            strikes: crate::undecodable::Strikes::default(),
         }
     }
 

@@ -11,7 +11,8 @@ mod whisper;
 use std::sync::Arc;
 
 use serde_json::Value;
-use socketioxide::extract::{Data, SocketRef};
+use socketioxide::ParserError;
+use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::socket::DisconnectReason;
 
 use crate::channel::ChannelKind;
@@ -32,40 +33,57 @@ pub(crate) fn register(engine: &Arc<Engine>, gate: Gate) {
     let io = engine.io.clone();
     let engine = engine.clone();
     let admit = move |_: SocketRef| {
-        let verdict = if gate.full() {
-            Err(gate.refuse_full())
-        } else {
-            Ok(())
-        };
+        let verdict = gate.admit_connect();
         async move { verdict }
     };
-    let handler = move |socket: SocketRef, Data(auth): Data<Value>| {
-        on_connect(&engine, &socket, &auth);
+    let handler = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+        on_connect(&engine, &socket, auth);
         async {}
     };
     io.ns("/", handler.with(admit));
 }
 
-fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
+fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: Result<Value, ParserError>) {
     engine.stats.connected();
-    let conn = Arc::new(Connection::new(socket, auth, &engine.config.limits));
+    let conn = Arc::new(Connection::new(
+        socket,
+        auth.as_ref().unwrap_or(&Value::Null),
+        &engine.config.limits,
+    ));
     dev_log!(engine, socket = %socket.id, "client connected");
+    if let Err(e) = &auth {
+        crate::undecodable::undecodable(engine, socket, &conn.strikes, "connect", e);
+    }
 
     let (e, c) = (engine.clone(), conn.clone());
-    socket.on(SUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
-        let (e, c) = (e.clone(), c.clone());
-        async move { subscribe::on_subscribe(&e, &c, &s, &data).await }
-    });
+    socket.on(
+        SUBSCRIBE,
+        move |s: SocketRef, TryData(data): TryData<Value>| {
+            let (e, c) = (e.clone(), c.clone());
+            async move {
+                if let Some(data) = decoded(&e, &c, &s, SUBSCRIBE, data) {
+                    subscribe::on_subscribe(&e, &c, &s, &data).await;
+                }
+            }
+        },
+    );
     let (e, c) = (engine.clone(), conn.clone());
-    socket.on(UNSUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
-        subscribe::on_unsubscribe(&e, &c, &s, &data);
-        async {}
-    });
+    socket.on(
+        UNSUBSCRIBE,
+        move |s: SocketRef, TryData(data): TryData<Value>| {
+            if let Some(data) = decoded(&e, &c, &s, UNSUBSCRIBE, data) {
+                subscribe::on_unsubscribe(&e, &c, &s, &data);
+            }
+            async {}
+        },
+    );
     let (e, c) = (engine.clone(), conn.clone());
     socket.on(
         CLIENT_EVENT,
-        move |s: SocketRef, Data(data): Data<Value>| {
-            whisper::on_client_event(&e, &c, &s, data);
+        move |s: SocketRef, TryData(data): TryData<Value>| {
+            if let Some(data) = decoded(&e, &c, &s, CLIENT_EVENT, data) {
+                whisper::on_client_event(&e, &c, &s, data);
+            }
             async {}
         },
     );
@@ -76,10 +94,23 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
     });
 }
 
+/// The payload, or `None` after counting an undecodable one against the client.
+fn decoded(
+    engine: &Engine,
+    conn: &Connection,
+    socket: &SocketRef,
+    event: &str,
+    data: Result<Value, ParserError>,
+) -> Option<Value> {
+    data.map_err(|e| crate::undecodable::undecodable(engine, socket, &conn.strikes, event, &e))
+        .ok()
+}
+
 /// Presence members of this socket leave (others see `presence:leaving` when it was the user's
 /// last socket); socketioxide then removes the socket from its rooms.
 fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
     engine.stats.disconnected(reason_label(reason));
+    crate::gate::sessions::left_namespace(socket, reason);
     for channel in socket.rooms() {
         engine.stats.unsubscribed(ChannelKind::of(&channel));
     }

@@ -21,9 +21,9 @@ use crate::ingress::bus;
 use crate::ingress::forward::Forwarder;
 use crate::ingress::redis::{self as redis_ingress, RedisStatus};
 use crate::ingress::shm::RingThread;
+use crate::listener::Listener;
 use crate::listener::tls::Certificates;
 use crate::listener::watchdog::Watchdog;
-use crate::listener::{Listener, Peer};
 use crate::presence::Presence;
 use crate::protocol;
 use crate::shm::Consumer;
@@ -111,8 +111,8 @@ fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
     let auth = Authorizer::new(config)?;
     let (layer, io) = socketio_builder(config).build_layer();
     let stats = Arc::new(Stats::default());
-    let gate = Gate::new(config, stats.clone());
     let watchdog = Watchdog::new(stats.clone());
+    let gate = Gate::new(config, stats.clone(), watchdog.clone());
     let engine = Arc::new(Engine {
         io: io.clone(),
         config: config.clone(),
@@ -174,13 +174,7 @@ fn serve_http(
             let _ = stop.wait_for(|s| *s).await;
             io.close().await;
         };
-        let make = app.into_make_service_with_connect_info::<Peer>();
-        if let Err(e) = axum::serve(listener, make)
-            .with_graceful_shutdown(graceful)
-            .await
-        {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
+        crate::listener::http::serve(listener, app, graceful).await;
     })
 }
 
@@ -191,6 +185,8 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
         .ping_interval(sio.ping_interval)
         .ping_timeout(sio.ping_timeout)
         .upgrade_timeout(sio.upgrade_timeout)
+        // A session must CONNECT soon after its handshake (see `gate::sessions`).
+        .connect_timeout(crate::gate::sessions::CONNECT_TIMEOUT)
         .max_payload(sio.max_http_buffer_size)
         .max_buffer_size(config.limits.max_buffered_packets)
         // Clients send small packets (subscribe, whispers); a larger one grows the buffer as
