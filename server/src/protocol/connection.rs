@@ -1,9 +1,5 @@
 //! Per-connection state kept beside socketioxide's socket: the handshake headers forwarded to the
-//! auth endpoint and the subscriptions whose authorization is still in flight.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! auth endpoint, the connection's channels and its client-event rate limit.
 
 use axum::extract::ConnectInfo;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -11,6 +7,7 @@ use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
 use super::rate::Bucket;
+use super::subscriptions::Subscriptions;
 use crate::auth::Handshake;
 use crate::config::Limits;
 use crate::listener::Peer;
@@ -20,11 +17,8 @@ use crate::listener::Peer;
 pub(crate) struct Connection {
     /// Headers of the handshake request.
     pub handshake: Handshake,
-    /// Channel → ticket of the latest subscribe waiting for authorization. An unsubscribe or a
-    /// newer subscribe replaces or removes the ticket, so a late auth reply cannot join a channel
-    /// the client has left since.
-    pending: Mutex<HashMap<String, u64>>,
-    next_ticket: AtomicU64,
+    /// Joined channels and subscribes waiting for authorization, changed in arrival order.
+    pub channels: Subscriptions,
     /// The client-event rate limit; `None` when off.
     pub client_events: Option<Bucket>,
 }
@@ -47,43 +41,9 @@ impl Connection {
                 forwarded_for: get("x-forwarded-for").or(peer),
                 connect_headers: auth.get("headers").and_then(Value::as_object).cloned(),
             },
-            pending: Mutex::new(HashMap::new()),
-            next_ticket: AtomicU64::new(0),
+            channels: Subscriptions::default(),
             client_events: Bucket::new(limits.client_events_per_second, limits.client_event_burst),
         }
-    }
-
-    /// Register a subscribe that waits for authorization; `None` when `limit` are already waiting.
-    pub(crate) fn begin(&self, channel: &str, limit: usize) -> Option<u64> {
-        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-        let mut pending = self.lock();
-        if pending.len() >= limit && !pending.contains_key(channel) {
-            return None;
-        }
-        pending.insert(channel.to_owned(), ticket);
-        Some(ticket)
-    }
-
-    /// Whether `ticket` is still the latest subscribe for `channel`; consumes it when it is.
-    pub(crate) fn finish(&self, channel: &str, ticket: u64) -> bool {
-        let mut pending = self.lock();
-        if pending.get(channel) == Some(&ticket) {
-            pending.remove(channel);
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Forget a waiting subscribe (the client unsubscribed).
-    pub(crate) fn cancel(&self, channel: &str) {
-        self.lock().remove(channel);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -2,10 +2,16 @@
 //! sends `subscribe`, `unsubscribe` or `client event`, and disconnects. Unknown events and
 //! payloads of the wrong shape are ignored (logged at DEBUG); nothing a client sends can stop
 //! the server.
+//!
+//! socketioxide calls a socket's handlers in the order its packets arrived, and every handler
+//! here applies its effect before it returns; only a guarded subscribe's wait for the app's
+//! answer runs in the future socketioxide spawns (see [`subscriptions`]). So a socket's events
+//! take effect in the order it sent them.
 
 mod connection;
 mod rate;
 mod subscribe;
+mod subscriptions;
 mod whisper;
 
 use std::sync::Arc;
@@ -14,7 +20,6 @@ use serde_json::Value;
 use socketioxide::extract::{Data, SocketRef};
 use socketioxide::socket::DisconnectReason;
 
-use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log};
 use crate::gate::Gate;
 pub(crate) use connection::Connection;
@@ -53,8 +58,13 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
 
     let (e, c) = (engine.clone(), conn.clone());
     socket.on(SUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
-        let (e, c) = (e.clone(), c.clone());
-        async move { subscribe::on_subscribe(&e, &c, &s, &data).await }
+        // Runs now, in arrival order; the future only waits for the app's answer.
+        let asking = subscribe::on_subscribe(&e, &c, &s, &data);
+        async move {
+            if let Some(asking) = asking {
+                asking.await;
+            }
+        }
     });
     let (e, c) = (engine.clone(), conn.clone());
     socket.on(UNSUBSCRIBE, move |s: SocketRef, Data(data): Data<Value>| {
@@ -71,26 +81,16 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
     );
     let e = engine.clone();
     socket.on_disconnect(move |s: SocketRef, reason: DisconnectReason| {
-        on_disconnect(&e, &s, reason);
+        on_disconnect(&e, &conn, &s, reason);
         async {}
     });
 }
 
-/// Presence members of this socket leave (others see `presence:leaving` when it was the user's
-/// last socket); socketioxide then removes the socket from its rooms.
-fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
+/// Every channel of this socket is left (presence members too: others see `presence:leaving`
+/// when it was the user's last socket); socketioxide then removes the socket from its rooms.
+fn on_disconnect(engine: &Engine, conn: &Connection, socket: &SocketRef, reason: DisconnectReason) {
     engine.stats.disconnected(reason_label(reason));
-    for channel in socket.rooms() {
-        engine.stats.unsubscribed(ChannelKind::of(&channel));
-    }
-    for (channel, member) in engine.presence.leave_all(socket.id) {
-        let leaving = (channel.as_str(), member.wire(None));
-        crate::engine::drive(
-            socket
-                .to(channel.clone())
-                .emit(subscribe::PRESENCE_LEAVING, &leaving),
-        );
-    }
+    subscribe::on_close(engine, conn, socket);
     match reason {
         DisconnectReason::TransportError => {
             tracing::info!(socket = %socket.id, "client disconnected: transport error (network failure, or a packet over socketio.maxHttpBufferSize)");
