@@ -43,7 +43,7 @@ pub enum Outcome {
     },
     /// No answer (connection refused, timeout, TLS error): status 0 for the client.
     Failed(String),
-    /// `maxConcurrentAuth` requests stayed in flight for all of `authTimeout`; the request was
+    /// `maxConcurrentAuth` requests stayed in flight for half of `authTimeout`; the request was
     /// never sent. Status 503 for the client.
     Busy,
 }
@@ -129,17 +129,27 @@ impl Authorizer {
     }
 
     /// Ask the app whether this socket may join `channel`. `client_headers` are the
-    /// `auth.headers` of the `subscribe` payload, forwarded verbatim. At most
-    /// `maxConcurrentAuth` requests are in flight; others wait their turn up to `authTimeout`.
+    /// `auth.headers` of the `subscribe` payload, forwarded verbatim.
+    ///
+    /// The whole exchange, waiting for a slot included, ends within `authTimeout`. At most
+    /// `maxConcurrentAuth` requests are in flight; others wait their turn for up to half of
+    /// `authTimeout` and are then answered [`Outcome::Busy`] without being sent, so a request
+    /// is only sent with at least half of `authTimeout` left to answer it, and one that waited
+    /// has only what is left.
     pub async fn authorize(
         &self,
         channel: &str,
         client_headers: Option<&Map<String, Value>>,
         handshake: &Handshake,
     ) -> Outcome {
-        let Ok(Ok(_slot)) = tokio::time::timeout(self.wait, self.slots.acquire()).await else {
+        let asked = tokio::time::Instant::now();
+        let deadline = asked + self.wait;
+        let queue_deadline = asked + self.wait / 2;
+        let Ok(Ok(_slot)) = tokio::time::timeout_at(queue_deadline, self.slots.acquire()).await
+        else {
             return Outcome::Busy;
         };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let referer = handshake.referer.as_ref().and_then(|r| r.to_str().ok());
         let url = format!("{}{}", self.host_for(referer), self.endpoint);
         let headers = request_headers(client_headers, handshake);
@@ -148,6 +158,7 @@ impl Authorizer {
             .post(&url)
             .headers(headers)
             .form(&[("channel_name", channel)])
+            .timeout(left)
             .send()
             .await;
         let response = match response {
