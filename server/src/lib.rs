@@ -7,6 +7,7 @@
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
 //! - [`origin`]: which browser origins may open a socket;
+//! - [`forwarded`]: the `X-Forwarded-For` sent to the auth endpoint, trusted proxies;
 //! - `gate`: admission of handshakes (origins, `maxConnections`);
 //! - [`listener`]: the accept loop, TLS with certificate reload, slow-reader disconnects;
 //! - `metrics`: the Prometheus listener;
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod config;
 mod engine;
 pub mod error;
+pub mod forwarded;
 mod gate;
 pub mod ingress;
 pub mod listener;

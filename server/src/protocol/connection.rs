@@ -9,7 +9,8 @@ use socketioxide::extract::SocketRef;
 use super::rate::Bucket;
 use super::subscriptions::Subscriptions;
 use crate::auth::Handshake;
-use crate::config::Limits;
+use crate::config::Config;
+use crate::forwarded;
 use crate::listener::Peer;
 
 /// One client connection.
@@ -24,21 +25,26 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub(crate) fn new(socket: &SocketRef, auth: &Value, limits: &Limits) -> Self {
+    pub(crate) fn new(socket: &SocketRef, auth: &Value, config: &Config) -> Self {
+        let limits = &config.limits;
         let parts = socket.req_parts();
         let h = &parts.headers;
         let get = |name: &str| h.get(name).cloned();
         let peer = parts
             .extensions
             .get::<ConnectInfo<Peer>>()
-            .and_then(|ConnectInfo(Peer(addr))| HeaderValue::from_str(&addr.ip().to_string()).ok());
+            .map(|ConnectInfo(Peer(addr))| addr.ip());
+        let received = joined(h, "x-forwarded-for", b", ");
+        let received = received.as_ref().and_then(|v| v.to_str().ok());
+        let forwarded_for = forwarded::chain(received, peer, &config.trusted_proxies)
+            .and_then(|c| HeaderValue::from_str(&c).ok());
         Connection {
             handshake: Handshake {
-                cookie: joined_cookies(h),
+                cookie: joined(h, "cookie", b"; "),
                 referer: get("referer"),
                 origin: get("origin"),
                 user_agent: get("user-agent"),
-                forwarded_for: get("x-forwarded-for").or(peer),
+                forwarded_for,
                 connect_headers: auth.get("headers").and_then(Value::as_object).cloned(),
             },
             channels: Subscriptions::default(),
@@ -47,9 +53,10 @@ impl Connection {
     }
 }
 
-/// HTTP/2 clients may split cookies over several headers; join them as one `Cookie` header.
-fn joined_cookies(headers: &HeaderMap) -> Option<HeaderValue> {
-    let mut all = headers.get_all("cookie").iter();
+/// Every value of a header that may be sent several times (HTTP/2 clients split cookies; each
+/// proxy may add its own `X-Forwarded-For` line) as one value.
+fn joined(headers: &HeaderMap, name: &str, separator: &[u8]) -> Option<HeaderValue> {
+    let mut all = headers.get_all(name).iter();
     let first = all.next()?.clone();
     let rest: Vec<&HeaderValue> = all.collect();
     if rest.is_empty() {
@@ -57,7 +64,7 @@ fn joined_cookies(headers: &HeaderMap) -> Option<HeaderValue> {
     }
     let mut joined = first.as_bytes().to_vec();
     for v in rest {
-        joined.extend_from_slice(b"; ");
+        joined.extend_from_slice(separator);
         joined.extend_from_slice(v.as_bytes());
     }
     HeaderValue::from_bytes(&joined).ok()

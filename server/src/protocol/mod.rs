@@ -53,7 +53,7 @@ pub(crate) fn register(engine: &Arc<Engine>, gate: Gate) {
 
 fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: &Value) {
     engine.stats.connected();
-    let conn = Arc::new(Connection::new(socket, auth, &engine.config.limits));
+    let conn = Arc::new(Connection::new(socket, auth, &engine.config));
     dev_log!(engine, socket = %socket.id, "client connected");
 
     let (e, c) = (engine.clone(), conn.clone());
