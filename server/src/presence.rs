@@ -93,23 +93,26 @@ impl Member {
         })
     }
 
-    /// The member as sent to clients, with the socket id where laravel-echo-server adds it.
-    pub fn wire(&self, socket: Option<Sid>) -> MemberWire<'_> {
+    /// The member as sent to clients in `presence:*` events.
+    ///
+    /// laravel-echo-server also sent each member's `socketId`. For a socket.io-client 2 peer that
+    /// is its Engine.IO session id, which lets any other member end the peer's polling session
+    /// with one request; laravel-echo never reads it (its `here`, `joining` and `leaving` hand
+    /// out `user_info` only), so it is not sent. A client's own id, for `X-Socket-ID` and
+    /// `toOthers()`, is what its socket.io-client reports.
+    pub fn wire(&self) -> MemberWire<'_> {
         MemberWire {
             user_id: &self.user_id,
             user_info: &self.user_info,
-            socket_id: socket,
         }
     }
 }
 
-/// Serialized form: `{"user_id":..,"user_info":..,"socketId":".."}`.
+/// Serialized form: `{"user_id":..,"user_info":..}`.
 #[derive(Debug, Serialize)]
 pub struct MemberWire<'a> {
     user_id: &'a RawValue,
     user_info: &'a RawValue,
-    #[serde(rename = "socketId", skip_serializing_if = "Option::is_none")]
-    socket_id: Option<Sid>,
 }
 
 /// The result of a join.
@@ -384,7 +387,7 @@ mod tests {
             Member::from_auth_body(&json!({"channel_data": 3})),
             Err(MemberError::NotAnObject)
         );
-        let w = serde_json::to_string(&s.wire(None)).unwrap();
+        let w = serde_json::to_string(&s.wire()).unwrap();
         assert_eq!(w, r#"{"user_id":5,"user_info":null}"#);
     }
 }

@@ -192,7 +192,7 @@ fn left(engine: &Engine, socket: &SocketRef, channel: &str) {
     if kind == ChannelKind::Presence
         && let Some(member) = engine.presence.leave(channel, socket.id)
     {
-        let leaving = (channel, member.wire(None));
+        let leaving = (channel, member.wire());
         drive(
             socket
                 .to(channel.to_owned())
@@ -231,16 +231,12 @@ fn join_presence(
         engine.stats.subscribed(ChannelKind::Presence);
     }
     let joined = engine.presence.join(channel, socket.id, member);
-    let members: Vec<_> = joined
-        .members
-        .iter()
-        .map(|(sid, m)| m.wire(Some(*sid)))
-        .collect();
+    let members: Vec<_> = joined.members.iter().map(|(_, m)| m.wire()).collect();
     socket.emit(PRESENCE_SUBSCRIBED, &(channel, members)).ok(); // client gone: nothing to tell
     if joined.first_of_user
         && let Some((_, me)) = joined.members.iter().find(|(sid, _)| *sid == socket.id)
     {
-        let joining = (channel, me.wire(Some(socket.id)));
+        let joining = (channel, me.wire());
         drive(
             socket
                 .to(channel.to_owned())
