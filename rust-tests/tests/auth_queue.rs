@@ -26,7 +26,7 @@ async fn queued_subscribes_are_not_sent_after_their_time() {
     .await;
     let mut clients = Vec::new();
     for _ in 0..SOCKETS {
-        clients.push(s.client().await);
+        clients.push(s.client_v2().await);
     }
     for (i, c) in clients.iter_mut().enumerate() {
         for n in 0..PER_SOCKET {
