@@ -16,9 +16,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
-/// Whispers held behind one waiting subscribe. Whispers are rate limited before they are held,
-/// so this is only reached by a client that whispers faster than its burst allows.
-const MAX_HELD: usize = 64;
+/// Whispers one connection may have held behind its waiting subscribes, all channels together,
+/// so a client cannot park unbounded data here (with `clientEventsPerSecond: 0` nothing else
+/// would bound it). A page whispers once or twice right after subscribing.
+const MAX_HELD: usize = 16;
 
 /// A whisper held until the subscribe in front of it is answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +56,7 @@ pub(crate) enum Whisper {
     Relay,
     /// The sender's subscribe to the channel waits for the app: held until it is answered.
     Held,
-    /// Waiting, and [`MAX_HELD`] are already held: dropped.
+    /// Waiting, and the connection already holds [`MAX_HELD`]: dropped.
     Full,
     /// The sender is neither in the channel nor waiting for it: dropped.
     NotSubscribed,
@@ -70,6 +71,8 @@ pub(crate) struct Channels {
     joined: HashSet<String>,
     pending: HashMap<String, Pending>,
     next_ticket: u64,
+    /// Whispers held across every waiting subscribe.
+    held: usize,
 }
 
 #[derive(Debug)]
@@ -136,12 +139,18 @@ impl Channels {
         if self.closed || self.pending.get(channel).map(|p| p.ticket) != Some(ticket) {
             return None;
         }
-        self.pending.remove(channel).map(|p| p.held)
+        self.take(channel)
     }
 
     /// Forget a waiting subscribe of `channel` and what it held (the client unsubscribed).
     pub(crate) fn cancel(&mut self, channel: &str) {
-        self.pending.remove(channel);
+        self.take(channel);
+    }
+
+    fn take(&mut self, channel: &str) -> Option<Vec<Held>> {
+        let p = self.pending.remove(channel)?;
+        self.held = self.held.saturating_sub(p.held.len());
+        Some(p.held)
     }
 
     /// Route a whisper to `channel`; `allow` (the rate limit) is asked only for a whisper that
@@ -165,13 +174,14 @@ impl Channels {
         if !allow() {
             return Whisper::Limited;
         }
-        if pending.held.len() >= MAX_HELD {
+        if self.held >= MAX_HELD {
             return Whisper::Full;
         }
         pending.held.push(Held {
             event: event.to_owned(),
             data: data.clone(),
         });
+        self.held += 1;
         Whisper::Held
     }
 
@@ -180,6 +190,7 @@ impl Channels {
     pub(crate) fn close(&mut self) -> Vec<String> {
         self.closed = true;
         self.pending.clear();
+        self.held = 0;
         self.joined.drain().collect()
     }
 }
@@ -243,9 +254,23 @@ mod tests {
             c.whisper("private-a", "client-x", &json!(3), yes),
             Whisper::Full
         );
+        let other = c.begin("private-b");
+        assert_eq!(
+            c.whisper("private-b", "client-x", &json!(4), yes),
+            Whisper::Full,
+            "the bound is per connection"
+        );
+        c.cancel("private-b");
+        assert_eq!(c.finish("private-b", other), None);
         let held = c.finish("private-a", t).unwrap();
         assert_eq!(held.len(), MAX_HELD);
         assert_eq!(held[0].data, json!(1));
+        c.begin("private-b");
+        assert_eq!(
+            c.whisper("private-b", "client-x", &json!(5), yes),
+            Whisper::Held,
+            "released with the subscribe that held them"
+        );
         assert!(c.join("private-a"));
         assert_eq!(
             c.whisper("private-a", "client-x", &json!(1), yes),
