@@ -69,6 +69,7 @@ const KEYS: &[&str] = &[
     "clientEventsPerSecond",
     "clientEventBurst",
     "allowedOrigins",
+    "trustedProxies",
     "shutdownGracePeriod",
     "metrics.enabled",
     "metrics.host",

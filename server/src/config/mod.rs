@@ -54,6 +54,9 @@ pub struct Config {
     pub api_origin_allow: ApiOriginAllow,
     /// Browser origins allowed to open a socket (`allowedOrigins`); empty allows any.
     pub allowed_origins: crate::origin::AllowedOrigins,
+    /// Peers whose `X-Forwarded-For` is kept as they sent it (`trustedProxies`: addresses or
+    /// CIDR ranges); from any other peer it is a claim and the peer address is appended.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
     /// Extra response headers for the HTTP API (`headers`).
     pub headers: Vec<(String, String)>,
     /// Bounds on what one client may make the server hold.
@@ -264,6 +267,7 @@ impl Default for Config {
             },
             api_origin_allow: ApiOriginAllow::default(),
             allowed_origins: crate::origin::AllowedOrigins::default(),
+            trusted_proxies: crate::forwarded::TrustedProxies::default(),
             headers: Vec::new(),
             limits: Limits {
                 max_channels_per_socket: 1_000,

@@ -65,6 +65,7 @@ impl Reader<'_> {
             }
         }
         self.origins(root, c)?;
+        self.proxies(root, c)?;
         self.tls(root, c)
     }
 
@@ -88,6 +89,34 @@ impl Reader<'_> {
             c.allowed_origins = crate::origin::AllowedOrigins::parse(&list)
                 .map_err(|reason| self.invalid("allowedOrigins", &reason))?;
         }
+        Ok(())
+    }
+
+    fn proxies(&self, root: &Map<String, Value>, c: &mut Config) -> Result<(), ConfigError> {
+        let Some(list) = non_null(root.get("trustedProxies")) else {
+            return Ok(());
+        };
+        let invalid = || {
+            self.invalid(
+                "trustedProxies",
+                "expected an array of IP addresses or CIDR ranges",
+            )
+        };
+        let entries: Vec<String> = match list {
+            Value::String(s) => s
+                .split(',')
+                .map(str::to_owned)
+                .filter(|s| !s.trim().is_empty())
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(invalid)?,
+            _ => return Err(invalid()),
+        };
+        c.trusted_proxies = crate::forwarded::TrustedProxies::parse(&entries)
+            .map_err(|reason| self.invalid("trustedProxies", &reason))?;
         Ok(())
     }
 

@@ -38,6 +38,7 @@ const KNOWN_KEYS: &[&str] = &[
     "clientEventBurst",
     "metrics",
     "allowedOrigins",
+    "trustedProxies",
     "shutdownGracePeriod",
     "shm",
 ];
