@@ -15,6 +15,9 @@ use serde::Serialize;
 
 use crate::channel::ChannelKind;
 
+mod ring;
+pub use ring::{RingHealth, RingHealthSnapshot};
+
 /// Where a message entered the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ingress {
@@ -139,6 +142,8 @@ pub struct Stats {
     redis_reconnects: Counter,
     dropped: [Counter; DropReason::ALL.len()],
     disconnects: Family<DisconnectLabel, Counter>,
+    /// The shared-memory ring's drain thread.
+    pub ring: RingHealth,
 }
 
 impl Default for Stats {
@@ -216,6 +221,8 @@ impl Default for Stats {
             "Closed connections, by reason",
             disconnects.clone(),
         );
+        let ring = RingHealth::default();
+        ring.register(&mut r);
         Stats {
             started: Instant::now(),
             registry: r,
@@ -231,6 +238,7 @@ impl Default for Stats {
             redis_reconnects,
             dropped,
             disconnects,
+            ring,
         }
     }
 }
