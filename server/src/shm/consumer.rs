@@ -155,6 +155,7 @@ impl Consumer {
 
     /// Use `clock` for stalls and the heartbeat (tests stop it and move it by hand); the
     /// heartbeat word follows it at once.
+    #[cfg(test)]
     pub(super) fn set_clock(&mut self, clock: Clock) {
         self.last_beat = clock.now();
         self.map.heartbeat().store(clock.wall_ms(), Release);
