@@ -118,7 +118,10 @@ async fn a_corrupted_ring_is_reset_and_delivery_goes_on() {
     // A "record" another process committed at the tail: length 0x0FFFFFFF.
     let pos = word(TAIL);
     let lap = (pos / capacity) & ((1 << 30) - 1);
-    put(RECORDS + pos % capacity, COMMITTED | RESERVED | lap << 32 | 0x0FFF_FFFF);
+    put(
+        RECORDS + pos % capacity,
+        COMMITTED | RESERVED | lap << 32 | 0x0FFF_FFFF,
+    );
     put(TAIL, pos + 64);
     // Whatever is queued behind a corrupt record is dropped with it: publish after the reset.
     let stats = s.handle.stats().clone();
@@ -159,7 +162,10 @@ async fn ring_follows_server_restarts() {
     let mut p = Producer::new(&ring).unwrap();
     assert!(p.reachable());
     s.handle.shutdown().await;
-    assert!(matches!(p.publish(&record("1")), Err(RingError::NotFound(_))));
+    assert!(matches!(
+        p.publish(&record("1")),
+        Err(RingError::NotFound(_))
+    ));
 
     let s = TestServer::start(move |c| c.port = port).await;
     let mut c = s.client().await;

@@ -97,7 +97,9 @@ impl Consumer {
     /// or the file cannot be created or mapped.
     pub fn create(name: &str, capacity: u64, mode: u32) -> Result<Self, RingError> {
         let path = path_of(name)?;
-        let capacity = capacity.clamp(MIN_CAPACITY, MAX_CAPACITY).next_power_of_two();
+        let capacity = capacity
+            .clamp(MIN_CAPACITY, MAX_CAPACITY)
+            .next_power_of_two();
         let clock = Clock::default();
         let mut mapped = None;
         let (_file, ino) = file::create(name, &path, HEADER_SIZE as u64 + capacity, mode, |f| {

@@ -73,7 +73,10 @@ pub(super) fn create(
 ///
 /// # Errors
 /// No such file, a link or other non-regular file, an untrusted owner or mode, or an I/O error.
-pub(super) fn open_trusted(name: &str, path: &Path) -> Result<(File, std::fs::Metadata), RingError> {
+pub(super) fn open_trusted(
+    name: &str,
+    path: &Path,
+) -> Result<(File, std::fs::Metadata), RingError> {
     let untrusted = |reason: String| RingError::Untrusted {
         name: name.to_owned(),
         reason,

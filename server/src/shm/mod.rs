@@ -38,10 +38,10 @@ mod trust;
 use std::path::PathBuf;
 
 pub use clock::Clock;
-pub(crate) use throttle::Throttle;
 pub use codec::{Record, decode, encode};
 pub use consumer::{Consumer, MAX_CAPACITY, MIN_CAPACITY, RingInfo};
 pub use producer::{HEARTBEAT_TIMEOUT_MS, Producer};
+pub(crate) use throttle::Throttle;
 
 /// Where ring files live.
 const DIR: &str = "/dev/shm";

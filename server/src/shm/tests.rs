@@ -292,7 +292,10 @@ fn a_long_drain_keeps_the_heartbeat_fresh() {
             unreachable += 1;
         }
     });
-    assert_eq!(unreachable, 0, "a producer saw the server as gone mid-drain");
+    assert_eq!(
+        unreachable, 0,
+        "a producer saw the server as gone mid-drain"
+    );
     assert_eq!(delivered, 12);
 }
 
@@ -301,7 +304,10 @@ fn a_long_drain_keeps_the_heartbeat_fresh() {
 fn a_world_accessible_mode_is_refused() {
     for mode in [0o666, 0o604, 0o602, 0o4600] {
         let err = Consumer::create(&unique("world"), MIN_CAPACITY, mode).unwrap_err();
-        assert!(matches!(err, RingError::InsecureMode(m) if m == mode), "{err}");
+        assert!(
+            matches!(err, RingError::InsecureMode(m) if m == mode),
+            "{err}"
+        );
     }
 }
 
@@ -316,7 +322,11 @@ fn links_and_world_writable_rings_are_refused() {
     let mut p = Producer::new(&name).unwrap();
     let err = p.publish(&record("1")).unwrap_err();
     assert!(err.to_string().contains("symbolic link"), "{err}");
-    assert_eq!(std::fs::read(&target).unwrap(), b"", "nothing written through the link");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"",
+        "nothing written through the link"
+    );
     std::fs::remove_file(&path).unwrap();
     std::fs::remove_file(&target).unwrap();
 

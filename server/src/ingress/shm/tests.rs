@@ -11,7 +11,9 @@ use crate::shm::{Producer, Record};
 static PANIC_IN: Mutex<Option<String>> = Mutex::new(None);
 
 pub(super) fn maybe_panic(ring: &str) {
-    let mut armed = PANIC_IN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut armed = PANIC_IN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if armed.as_deref() == Some(ring) {
         *armed = None;
         drop(armed);
@@ -80,7 +82,11 @@ async fn a_panicking_drain_is_restarted_counted_and_reported() {
     .await;
     let after = health(addr).await;
     assert_eq!(
-        (&after["status"], &after["ring"]["up"], &after["ring"]["restarts"]),
+        (
+            &after["status"],
+            &after["ring"]["up"],
+            &after["ring"]["restarts"]
+        ),
         (&"ok".into(), &true.into(), &1.into()),
         "{after}"
     );
@@ -90,6 +96,9 @@ async fn a_panicking_drain_is_restarted_counted_and_reported() {
         producer.publish(&record).is_ok()
     })
     .await;
-    until("the record was drained", || stats.snapshot().messages_in.shm == 2).await;
+    until("the record was drained", || {
+        stats.snapshot().messages_in.shm == 2
+    })
+    .await;
     server.shutdown().await;
 }
