@@ -115,7 +115,8 @@ final class SharedMemoryTest extends TestCase
             }
             echo "back pid=", getmypid(), "\n";
             PHP;
-        $publisher = new Process([PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension(), '-r', $script, $server->ring, $go]);
+        $php = [PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension()];
+        $publisher = new Process([...$php, '-r', $script, $server->ring, $go]);
         $publisher->waitFor("attached\n", 30);
 
         $server->process()->signal(SIGKILL);
