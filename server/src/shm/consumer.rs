@@ -186,7 +186,7 @@ impl Consumer {
                 self.pending_since = None;
                 return n;
             }
-            if used > self.map.capacity || tail % 8 != 0 {
+            if used > self.map.capacity || !tail.is_multiple_of(8) {
                 self.reset_tail(tail, used);
                 return n;
             }

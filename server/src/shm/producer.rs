@@ -97,7 +97,7 @@ impl Producer {
         loop {
             let head = map.head().load(Acquire);
             let used = pos.wrapping_sub(head);
-            if pos % 8 != 0 || used > map.capacity {
+            if !pos.is_multiple_of(8) || used > map.capacity {
                 // No producer or consumer leaves the ring like this: someone wrote garbage. The
                 // consumer resets it; until then, refuse rather than write at a bogus position.
                 return Err(RingError::Corrupt(self.name.clone()));
