@@ -97,13 +97,15 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     let (forward, forwarding) =
         Forwarder::spawn(engine.clone(), &tokio::runtime::Handle::current());
     let ring = if config.shm.enabled {
-        let consumer = Consumer::create(
-            &config.shm.name_for(local_addr.port()),
+        let (name, size, mode) = (
+            config.shm.name_for(local_addr.port()),
             config.shm.size,
             config.shm.mode,
-        )?;
+        );
+        let consumer = Consumer::create(&name, size, mode)?;
+        let recreate = Box::new(move || Consumer::create(&name, size, mode));
         Some(
-            RingThread::spawn(engine.clone(), consumer, forward.clone())
+            RingThread::spawn(engine.clone(), consumer, forward.clone(), recreate)
                 .map_err(StartError::Runtime)?,
         )
     } else {
