@@ -81,12 +81,13 @@ bench: setup
 	@status=0; $(ECHO_BENCH) --full --chart $(CURDIR)/docs/benchmarks.png || status=$$?; \
 	  $(PHP_BENCH) bench/php/broadcast_cost.php 100000 || status=1; exit $$status
 
-# Coverage-guided fuzzing of client-event and Redis-message decoding (FUZZ_SECONDS per target).
+# Coverage-guided fuzzing of client-event and Redis-message decoding and of the ring consumer over
+# whole ring images (FUZZ_SECONDS per target).
 # cargo-fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && for t in redis_message client_event; do \
+	cd fuzz && for t in redis_message client_event ring_image; do \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 fmt:

@@ -89,6 +89,19 @@ return [
 
     /*
     |--------------------------------------------------------------------------
+    | Trusted Proxies
+    |--------------------------------------------------------------------------
+    |
+    | Addresses or CIDR ranges (comma-separated) of proxies in front of the
+    | server whose X-Forwarded-For reaches the auth endpoint as they sent it;
+    | from any other peer the peer address is appended.
+    |
+    */
+
+    'trusted_proxies' => env('RUST_ECHO_TRUSTED_PROXIES'),
+
+    /*
+    |--------------------------------------------------------------------------
     | Limits
     |--------------------------------------------------------------------------
     |

@@ -68,9 +68,20 @@ namespace RustEcho {
      * @param mixed $data the event's data: JSON text (validated, never re-encoded), or a PHP
      *                    value encoded as json_encode() would
      *
-     * @throws Exception\PublishException on invalid arguments
+     * @throws Exception\PublishException on invalid arguments, or a file at the ring's path
+     *                                    this process does not trust (another user's, a link)
      */
     function publish(array $channels, string $event, mixed $data, ?string $socket = null): string|false
+    {
+    }
+
+    /**
+     * The shared-memory ring publish() uses (INI rust_echo.ring, else RUST_ECHO_RING, else the
+     * default server's ring); with $port, the default ring of a server on that port.
+     *
+     * @throws Exception\ConfigException when $port is not a port number
+     */
+    function ring_name(?int $port = null): string
     {
     }
 }

@@ -4,19 +4,24 @@
 //! # Layout
 //! - `server`: `RustEcho\Server` (start, serve, stop, running, stats);
 //! - `publish`: `RustEcho\publish()` — in-process queue, else shared-memory ring, else `false`;
+//! - `channels`, `encode`: `publish()`'s arguments — channel names, `$data` as JSON text;
+//! - `ring`: which ring this process publishes to, and `RustEcho\ring_name()`;
 //! - `hosted`: the server's own thread and runtime;
 //! - `process`: per-process state and what a `fork()` does to it;
 //! - `errors`: the exception hierarchy under `RustEcho\Exception`;
 //! - `convert`: PHP arrays ↔ JSON at the boundary;
 //! - `info`: `php --ri rust_echo`.
 
+mod channels;
 mod convert;
+mod encode;
 mod errors;
 mod hosted;
 mod info;
 mod json;
 mod process;
 mod publish;
+mod ring;
 mod server;
 
 use ext_php_rs::flags::IniEntryPermission;

@@ -8,6 +8,7 @@ use PHPUnit\Framework\TestCase;
 use RustEcho\Server;
 use RustEcho\Tests\Support\Listener;
 use RustEcho\Tests\Support\Paths;
+use RustEcho\Tests\Support\Process;
 
 /**
  * The server hosted in this PHP process; events published in-process reach a real
@@ -100,5 +101,59 @@ final class InProcessTest extends TestCase
             }
         }
         $this->assertSame(0, Server::stats()['messages_in']['memory']);
+    }
+
+    public function testAnExceptionInJsonSerializeLeavesPublishingWorking(): void
+    {
+        $listener = new Listener($this->url, ['enc']);
+        $throwing = new class implements \JsonSerializable {
+            public function jsonSerialize(): mixed
+            {
+                throw new \DomainException('not today');
+            }
+        };
+        // PHP's own exception reaches the caller, as from json_encode().
+        try {
+            \RustEcho\publish(['enc'], 'E', ['x' => $throwing]);
+            $this->fail('published');
+        } catch (\DomainException $e) {
+            $this->assertSame('not today', $e->getMessage());
+        }
+        $this->assertSame('memory', \RustEcho\publish(['enc'], 'E', ['after' => (object) ['ok' => true]]));
+        $this->assertSame(['after' => ['ok' => true]], $listener->take(1)[0]['data']);
+    }
+
+    /**
+     * A fatal error inside jsonSerialize() unwinds PHP with a bailout, past the extension's
+     * frames; a shutdown function of the same process publishes afterwards and must succeed.
+     */
+    public function testAFatalErrorInJsonSerializeLeavesPublishingWorking(): void
+    {
+        $script = <<<'PHP'
+            register_shutdown_function(static function () use ($argv) {
+                ini_set('rust_echo.ring', $argv[1]);
+                try {
+                    echo 'after=', var_export(RustEcho\publish(['enc'], 'E', ['after' => (object) []]), true), "\n";
+                } catch (Throwable $e) {
+                    echo 'after threw ', get_class($e), ': ', $e->getMessage(), "\n";
+                }
+            });
+            $fatal = new class implements JsonSerializable {
+                public function jsonSerialize(): mixed
+                {
+                    trigger_error('fatal inside jsonSerialize', E_USER_ERROR);
+                }
+            };
+            RustEcho\publish(['enc'], 'E', ['x' => $fatal]);
+            echo "not reached\n";
+            PHP;
+        $ring = \RustEcho\ring_name((int) parse_url($this->url, PHP_URL_PORT));
+        $listener = new Listener($this->url, ['enc']);
+        $p = new Process([PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension(), '-r', $script, $ring]);
+        $p->wait();
+        $this->assertStringContainsString('fatal inside jsonSerialize', $p->output() . $p->errors());
+        $this->assertStringNotContainsString('not reached', $p->output());
+        $this->assertStringContainsString("after='shm'\n", $p->output(), $p->errors());
+        $this->assertSame(['after' => []], $listener->take(1)[0]['data']);
     }
 }

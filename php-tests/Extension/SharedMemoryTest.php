@@ -12,7 +12,8 @@ use RustEcho\Tests\Support\Process;
 
 /**
  * Publishing over the shared-memory ring to a server in another process: forked producers,
- * a dead server, a restarted server, a full ring, a producer killed mid-write.
+ * a dead server, a restarted server, a full ring, a producer killed mid-write. No assertion
+ * measures a duration; deadlines only turn a hang into a failure.
  *
  * @requires extension rust_echo
  */
@@ -86,28 +87,46 @@ final class SharedMemoryTest extends TestCase
         $this->assertSame(['parent', 'child', 'parent again'], $data);
     }
 
-    public function testKilledServerIsNoticedWithinTwoSecondsAndARestartIsFound(): void
+    /**
+     * A publisher process keeps publishing while its server is SIGKILLed: publish() keeps
+     * returning (it never waits on the dead server) and turns false once the heartbeat is stale;
+     * when a server starts again on the same ring, the same PHP process re-attaches by name.
+     * Process::waitFor's generous limit turns a hang into a failure; no duration is asserted.
+     */
+    public function testKilledServerMakesPublishFalseAndTheSameProcessReattachesAfterARestart(): void
     {
         $server = new EchoServer();
-        ini_set('rust_echo.ring', $server->ring);
-        $this->assertSame('shm', \RustEcho\publish(['c'], 'E', '1'));
+        $go = Paths::tempDir('rust-echo-reattach') . '/go';
+        $script = <<<'PHP'
+            ini_set('rust_echo.ring', $argv[1]);
+            while (RustEcho\publish(['c'], 'E', '1') !== 'shm') {
+                usleep(10_000);
+            }
+            echo "attached\n";
+            while (($via = RustEcho\publish(['c'], 'E', '2')) === 'shm') {
+                usleep(20_000);
+            }
+            echo 'gone ', var_export($via, true), "\n";
+            while (! file_exists($argv[2])) {
+                usleep(10_000);
+            }
+            while (RustEcho\publish(['c'], 'E', '3') !== 'shm') {
+                usleep(20_000);
+            }
+            echo "back pid=", getmypid(), "\n";
+            PHP;
+        $php = [PHP_BINARY, '-n', '-d', 'extension=' . Paths::extension()];
+        $publisher = new Process([...$php, '-r', $script, $server->ring, $go]);
+        $publisher->waitFor("attached\n", 30);
 
         $server->process()->signal(SIGKILL);
-        $killedAt = microtime(true);
-        $slowest = 0.0;
-        do {
-            $t = microtime(true);
-            $via = \RustEcho\publish(['c'], 'E', '2');
-            $slowest = max($slowest, microtime(true) - $t);
-            usleep(20_000);
-        } while ($via === 'shm' && microtime(true) - $killedAt < 5);
-        $this->assertFalse($via);
-        $this->assertLessThan(2.5, microtime(true) - $killedAt, 'dead server noticed within 2 s');
-        $this->assertLessThan(0.05, $slowest, 'publish never waits on a dead server');
+        $publisher->waitFor("gone false\n", 30);
 
         $again = new EchoServer(port: $server->port);
         $listener = new Listener($again->url, ['c']);
-        $this->assertSame('shm', \RustEcho\publish(['c'], 'E', '3'), 'the same process re-attaches by name');
+        touch($go);
+        $publisher->waitFor("back pid={$publisher->pid()}\n", 30);
+        $this->assertSame(0, $publisher->wait(), $publisher->errors());
         $this->assertSame(3, $listener->take(1)[0]['data']);
     }
 
@@ -120,16 +139,15 @@ final class SharedMemoryTest extends TestCase
         $this->waitUntilStopped($server->process()->pid());
         $data = json_encode(str_repeat('x', 2000));
         $accepted = 0;
-        $started = microtime(true);
         while (\RustEcho\publish(['full'], 'E', $data) === 'shm') {
             $accepted++;
         }
-        $this->assertLessThan(0.5, microtime(true) - $started);
         $this->assertGreaterThan(20, $accepted);
         $this->assertLessThan(33, $accepted, '64 KiB hold at most 32 records of 2 KB');
         $server->process()->signal(SIGCONT);
         $this->assertCount($accepted, $listener->take($accepted));
-        $deadline = microtime(true) + 3;
+        // A generous guard against a hang, not a measured duration.
+        $deadline = microtime(true) + 30;
         while (\RustEcho\publish(['full'], 'E', '"after"') !== 'shm') {
             $this->assertLessThan($deadline, microtime(true));
             usleep(50_000);
@@ -142,7 +160,7 @@ final class SharedMemoryTest extends TestCase
      */
     private function waitUntilStopped(int $pid): void
     {
-        $deadline = microtime(true) + 2;
+        $deadline = microtime(true) + 30;
         while (explode(' ', (string) file_get_contents("/proc/$pid/stat"))[2] !== 'T') {
             $this->assertLessThan($deadline, microtime(true), 'process did not stop');
             usleep(1_000);
@@ -162,7 +180,7 @@ final class SharedMemoryTest extends TestCase
             $p->wait();
         }
         ini_set('rust_echo.ring', $server->ring);
-        $deadline = microtime(true) + 5;
+        $deadline = microtime(true) + 30;
         while (\RustEcho\publish(['marker'], 'E', '"alive"') !== 'shm') {
             $this->assertLessThan($deadline, microtime(true), 'ring still refuses publishes');
             usleep(50_000);

@@ -73,12 +73,14 @@ final class PackageTest extends TestCase
             'rust-echo.metrics.enabled' => 'off',
             'rust-echo.shm.mode' => '0660',
             'rust-echo.dev_mode' => 'maybe',
+            'rust-echo.trusted_proxies' => '10.0.0.0/8',
         ]);
         $server = ServerConfig::fromLaravel($this->app['config']);
         $this->assertSame('500', $server['maxConnections'], 'the server parses it by its type');
         $this->assertSame(['enabled' => false], $server['metrics']);
         $this->assertSame(['mode' => '0660'], $server['shm']);
         $this->assertSame('maybe', $server['devMode'], 'the server refuses it with its key');
+        $this->assertSame('10.0.0.0/8', $server['trustedProxies']);
     }
 
     public function testConfigCanBePublished(): void

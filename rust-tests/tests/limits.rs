@@ -105,10 +105,10 @@ fn whisper(data: u32) -> serde_json::Value {
 }
 
 /// One request in flight at a time: the second waits for the first, the third does not get a
-/// slot within `authTimeout` and is refused with 503 without reaching the app.
+/// slot within half of `authTimeout` and is refused with 503 without reaching the app.
 #[tokio::test]
 async fn auth_requests_are_capped_and_a_long_wait_is_refused_with_503() {
-    let auth = AuthStub::start(|_, _| (200, "true".to_owned(), Duration::from_millis(600))).await;
+    let auth = AuthStub::start(|_, _| (200, "true".to_owned(), Duration::from_millis(300))).await;
     let url = auth.url.clone();
     let s = TestServer::start(move |c| {
         c.auth_host = vec![url];

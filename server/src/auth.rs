@@ -23,7 +23,8 @@ pub struct Handshake {
     pub origin: Option<HeaderValue>,
     /// `User-Agent`.
     pub user_agent: Option<HeaderValue>,
-    /// `X-Forwarded-For`, or the peer address when there is none.
+    /// The connection's forwarded chain (see [`crate::forwarded`]): the handshake's
+    /// `X-Forwarded-For` followed by the peer address, or as sent by a trusted proxy.
     pub forwarded_for: Option<HeaderValue>,
     /// Headers from a socket.io ≥ 3 client's CONNECT payload (`auth.headers`).
     pub connect_headers: Option<Map<String, Value>>,
@@ -43,7 +44,7 @@ pub enum Outcome {
     },
     /// No answer (connection refused, timeout, TLS error): status 0 for the client.
     Failed(String),
-    /// `maxConcurrentAuth` requests stayed in flight for all of `authTimeout`; the request was
+    /// `maxConcurrentAuth` requests stayed in flight for half of `authTimeout`; the request was
     /// never sent. Status 503 for the client.
     Busy,
 }
@@ -60,6 +61,8 @@ const NOT_FORWARDED: &[&str] = &[
     "te",
     "trailer",
 ];
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Sends authorization requests; one per server, cloned cheaply.
 #[derive(Debug, Clone)]
@@ -129,17 +132,27 @@ impl Authorizer {
     }
 
     /// Ask the app whether this socket may join `channel`. `client_headers` are the
-    /// `auth.headers` of the `subscribe` payload, forwarded verbatim. At most
-    /// `maxConcurrentAuth` requests are in flight; others wait their turn up to `authTimeout`.
+    /// `auth.headers` of the `subscribe` payload, forwarded verbatim.
+    ///
+    /// The whole exchange, waiting for a slot included, ends within `authTimeout`. At most
+    /// `maxConcurrentAuth` requests are in flight; others wait their turn for up to half of
+    /// `authTimeout` and are then answered [`Outcome::Busy`] without being sent, so a request
+    /// is only sent with at least half of `authTimeout` left to answer it, and one that waited
+    /// has only what is left.
     pub async fn authorize(
         &self,
         channel: &str,
         client_headers: Option<&Map<String, Value>>,
         handshake: &Handshake,
     ) -> Outcome {
-        let Ok(Ok(_slot)) = tokio::time::timeout(self.wait, self.slots.acquire()).await else {
+        let asked = tokio::time::Instant::now();
+        let deadline = asked + self.wait;
+        let queue_deadline = asked + self.wait / 2;
+        let Ok(Ok(_slot)) = tokio::time::timeout_at(queue_deadline, self.slots.acquire()).await
+        else {
             return Outcome::Busy;
         };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let referer = handshake.referer.as_ref().and_then(|r| r.to_str().ok());
         let url = format!("{}{}", self.host_for(referer), self.endpoint);
         let headers = request_headers(client_headers, handshake);
@@ -148,6 +161,7 @@ impl Authorizer {
             .post(&url)
             .headers(headers)
             .form(&[("channel_name", channel)])
+            .timeout(left)
             .send()
             .await;
         let response = match response {
@@ -174,9 +188,11 @@ impl Authorizer {
 
 /// Client headers first (socket.io ≥ 3 CONNECT headers, then the subscribe payload's), then the
 /// handshake's cookie and browser headers where the client did not set them, then
-/// `X-Requested-With` so Laravel answers errors as JSON.
+/// `X-Forwarded-For` with the connection's chain rightmost (a client's own value is only a claim
+/// on its left), then `X-Requested-With` so Laravel answers errors as JSON.
 fn request_headers(client: Option<&Map<String, Value>>, hs: &Handshake) -> HeaderMap {
     let mut headers = HeaderMap::new();
+    let mut claim = None;
     for source in [hs.connect_headers.as_ref(), client].into_iter().flatten() {
         for (name, value) in source {
             let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
@@ -191,20 +207,24 @@ fn request_headers(client: Option<&Map<String, Value>>, hs: &Handshake) -> Heade
                 Value::Bool(b) => b.to_string(),
                 _ => continue,
             };
-            if let Ok(v) = HeaderValue::from_str(&text) {
+            if name == X_FORWARDED_FOR {
+                claim = Some(text);
+            } else if let Ok(v) = HeaderValue::from_str(&text) {
                 headers.insert(name, v);
             }
         }
+    }
+    let chain = hs.forwarded_for.as_ref().and_then(|v| v.to_str().ok());
+    if let Some(v) = crate::forwarded::with_claim(claim.as_deref(), chain)
+        .and_then(|f| HeaderValue::from_str(&f).ok())
+    {
+        headers.insert(X_FORWARDED_FOR, v);
     }
     let defaults = [
         (reqwest::header::COOKIE, &hs.cookie),
         (reqwest::header::REFERER, &hs.referer),
         (reqwest::header::ORIGIN, &hs.origin),
         (reqwest::header::USER_AGENT, &hs.user_agent),
-        (
-            HeaderName::from_static("x-forwarded-for"),
-            &hs.forwarded_for,
-        ),
     ];
     for (name, value) in defaults {
         if let Some(v) = value

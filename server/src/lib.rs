@@ -7,6 +7,7 @@
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
 //! - [`origin`]: which browser origins may open a socket;
+//! - [`forwarded`]: the `X-Forwarded-For` sent to the auth endpoint, trusted proxies;
 //! - `gate`: admission of handshakes (origins, `maxConnections` counted from the handshake, the
 //!   descriptor reserve);
 //! - [`listener`]: the accept loop, the HTTP server and its timeouts, TLS with certificate
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod config;
 mod engine;
 pub mod error;
+pub mod forwarded;
 mod gate;
 pub mod ingress;
 pub mod listener;

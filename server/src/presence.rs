@@ -4,9 +4,15 @@
 //! One record per (channel, socket). Users are told apart by `user_id` with loose equality, as
 //! laravel-echo-server does (`1` and `"1"` are the same user): the first socket of a user makes it
 //! join, the last one gone makes it leave. Leaving a channel the socket never joined is a no-op.
+//! Which channels a socket is in is the connection's bookkeeping, not this module's: a closing
+//! connection leaves each of its presence channels.
+//!
+//! Channels live in shards with a lock each; within a channel, records are indexed by socket and
+//! by user, so a join or a leave costs O(log n) in the channel's size and a member list O(users).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -87,23 +93,26 @@ impl Member {
         })
     }
 
-    /// The member as sent to clients, with the socket id where laravel-echo-server adds it.
-    pub fn wire(&self, socket: Option<Sid>) -> MemberWire<'_> {
+    /// The member as sent to clients in `presence:*` events.
+    ///
+    /// laravel-echo-server also sent each member's `socketId`. For a socket.io-client 2 peer that
+    /// is its Engine.IO session id, which lets any other member end the peer's polling session
+    /// with one request; laravel-echo never reads it (its `here`, `joining` and `leaving` hand
+    /// out `user_info` only), so it is not sent. A client's own id, for `X-Socket-ID` and
+    /// `toOthers()`, is what its socket.io-client reports.
+    pub fn wire(&self) -> MemberWire<'_> {
         MemberWire {
             user_id: &self.user_id,
             user_info: &self.user_info,
-            socket_id: socket,
         }
     }
 }
 
-/// Serialized form: `{"user_id":..,"user_info":..,"socketId":".."}`.
+/// Serialized form: `{"user_id":..,"user_info":..}`.
 #[derive(Debug, Serialize)]
 pub struct MemberWire<'a> {
     user_id: &'a RawValue,
     user_info: &'a RawValue,
-    #[serde(rename = "socketId", skip_serializing_if = "Option::is_none")]
-    socket_id: Option<Sid>,
 }
 
 /// The result of a join.
@@ -115,105 +124,167 @@ pub struct Joined {
     pub first_of_user: bool,
 }
 
+/// Channels are spread over this many independently locked shards, so joins and leaves of
+/// different channels rarely wait on each other.
+const SHARDS: usize = 32;
+
 /// Presence members of every channel on this node.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Presence {
-    inner: Mutex<Inner>,
+    shards: Box<[Mutex<HashMap<String, Roster>>]>,
+    hasher: RandomState,
 }
 
+impl Default for Presence {
+    fn default() -> Self {
+        Presence {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+/// A user's records in one channel, by record number.
+type UserRecords = BTreeMap<u64, (Sid, Arc<Member>)>;
+
+/// One channel's members, indexed so a join or a leave costs O(log n) and a member list
+/// O(users): records by socket, sockets by user, and users ordered by their oldest and by
+/// their newest record.
 #[derive(Debug, Default)]
-struct Inner {
-    /// Records per channel, oldest first.
-    channels: HashMap<String, Vec<(Sid, Arc<Member>)>>,
-    /// Presence channels per socket, so a disconnect costs only that socket's channels.
-    sockets: HashMap<Sid, Vec<String>>,
+struct Roster {
+    /// Orders records: a larger number is a newer record.
+    next: u64,
+    /// Socket → its record's number and user.
+    records: HashMap<Sid, (u64, Arc<str>)>,
+    /// User key → that user's records, by number.
+    users: HashMap<Arc<str>, UserRecords>,
+    /// Oldest record number of each user → user key (`users()` order).
+    by_oldest: BTreeMap<u64, Arc<str>>,
+    /// Newest record number of each user → user key (`presence:subscribed` order, reversed).
+    by_newest: BTreeMap<u64, Arc<str>>,
+}
+
+impl Roster {
+    /// Add a record; whether it is the user's first.
+    fn insert(&mut self, socket: Sid, member: Arc<Member>) -> bool {
+        let seq = self.next;
+        self.next += 1;
+        let key: Arc<str> = match self.users.get_key_value(member.key.as_str()) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(member.key.as_str()),
+        };
+        self.records.insert(socket, (seq, key.clone()));
+        let sockets = self.users.entry(key.clone()).or_default();
+        let first = match sockets.last_key_value() {
+            Some((newest, _)) => {
+                self.by_newest.remove(newest);
+                false
+            }
+            None => {
+                self.by_oldest.insert(seq, key.clone());
+                true
+            }
+        };
+        sockets.insert(seq, (socket, member));
+        self.by_newest.insert(seq, key);
+        first
+    }
+
+    /// Remove the record of `socket`; its member when it was the user's last record.
+    fn remove(&mut self, socket: Sid) -> Option<Arc<Member>> {
+        let (seq, key) = self.records.remove(&socket)?;
+        let sockets = self.users.get_mut(&key)?;
+        let oldest = *sockets.first_key_value()?.0;
+        let newest = *sockets.last_key_value()?.0;
+        let (_, member) = sockets.remove(&seq)?;
+        if seq == oldest {
+            self.by_oldest.remove(&oldest);
+            if let Some((&next, _)) = sockets.first_key_value() {
+                self.by_oldest.insert(next, key.clone());
+            }
+        }
+        if seq == newest {
+            self.by_newest.remove(&newest);
+            if let Some((&prev, _)) = sockets.last_key_value() {
+                self.by_newest.insert(prev, key.clone());
+            }
+        }
+        if !sockets.is_empty() {
+            return None;
+        }
+        self.users.remove(&key);
+        Some(member)
+    }
+
+    /// One record per user: each user's newest, the most recent first.
+    fn newest_first(&self) -> Vec<(Sid, Arc<Member>)> {
+        self.by_newest
+            .values()
+            .rev()
+            .filter_map(|k| self.users.get(k)?.last_key_value())
+            .map(|(_, (sid, m))| (*sid, m.clone()))
+            .collect()
+    }
+
+    /// One record per user: each user's oldest, the longest present first.
+    fn oldest_first(&self) -> Vec<Arc<Member>> {
+        self.by_oldest
+            .values()
+            .filter_map(|k| self.users.get(k)?.first_key_value())
+            .map(|(_, (_, m))| m.clone())
+            .collect()
+    }
 }
 
 impl Presence {
     /// Record `socket` as `member` in `channel`, replacing an earlier record of the same socket.
     pub fn join(&self, channel: &str, socket: Sid, member: Member) -> Joined {
-        let mut inner = self.lock();
-        let records = inner.channels.entry(channel.to_owned()).or_default();
-        records.retain(|(s, _)| *s != socket);
-        let first_of_user = !records.iter().any(|(_, m)| m.key == member.key);
-        records.push((socket, Arc::new(member)));
-        let mut members: Vec<(Sid, Arc<Member>)> = Vec::new();
-        for (s, m) in records.iter().rev() {
-            if !members.iter().any(|(_, seen)| seen.key == m.key) {
-                members.push((*s, m.clone()));
-            }
-        }
-        let chans = inner.sockets.entry(socket).or_default();
-        if !chans.iter().any(|c| c == channel) {
-            chans.push(channel.to_owned());
-        }
+        let mut shard = self.shard(channel);
+        let roster = shard.entry(channel.to_owned()).or_default();
+        roster.remove(socket);
+        let first_of_user = roster.insert(socket, Arc::new(member));
         Joined {
-            members,
+            members: roster.newest_first(),
             first_of_user,
         }
     }
 
     /// Remove `socket` from `channel`. Returns the member when it was the user's last socket
-    /// there (so `presence:leaving` is due).
+    /// there (so `presence:leaving` is due). Leaving a channel the socket is not in is a no-op.
     pub fn leave(&self, channel: &str, socket: Sid) -> Option<Arc<Member>> {
-        let mut inner = self.lock();
-        if let Some(chans) = inner.sockets.get_mut(&socket) {
-            chans.retain(|c| c != channel);
-            if chans.is_empty() {
-                inner.sockets.remove(&socket);
-            }
+        let mut shard = self.shard(channel);
+        let roster = shard.get_mut(channel)?;
+        let gone = roster.remove(socket);
+        if roster.records.is_empty() {
+            shard.remove(channel);
         }
-        Self::remove_record(&mut inner, channel, socket)
-    }
-
-    /// Remove `socket` from every presence channel (disconnect). Returns `(channel, member)` for
-    /// each channel where it was the user's last socket.
-    pub fn leave_all(&self, socket: Sid) -> Vec<(String, Arc<Member>)> {
-        let mut inner = self.lock();
-        let Some(chans) = inner.sockets.remove(&socket) else {
-            return Vec::new();
-        };
-        chans
-            .into_iter()
-            .filter_map(|c| Self::remove_record(&mut inner, &c, socket).map(|m| (c, m)))
-            .collect()
+        gone
     }
 
     /// The users present in `channel`, one record per user, oldest first.
     pub fn users(&self, channel: &str) -> Vec<Arc<Member>> {
-        let inner = self.lock();
-        let mut users: Vec<Arc<Member>> = Vec::new();
-        for (_, m) in inner.channels.get(channel).into_iter().flatten() {
-            if !users.iter().any(|u| u.key == m.key) {
-                users.push(m.clone());
-            }
-        }
-        users
+        self.shard(channel)
+            .get(channel)
+            .map(Roster::oldest_first)
+            .unwrap_or_default()
     }
 
     /// Number of presence channels with at least one member.
     pub fn channel_count(&self) -> usize {
-        self.lock().channels.len()
+        self.shards.iter().map(|s| lock(s).len()).sum()
     }
 
-    fn remove_record(inner: &mut Inner, channel: &str, socket: Sid) -> Option<Arc<Member>> {
-        let records = inner.channels.get_mut(channel)?;
-        let pos = records.iter().position(|(s, _)| *s == socket)?;
-        let (_, member) = records.remove(pos);
-        let still_there = records.iter().any(|(_, m)| m.key == member.key);
-        if records.is_empty() {
-            inner.channels.remove(channel);
-        }
-        (!still_there).then_some(member)
+    fn shard(&self, channel: &str) -> MutexGuard<'_, HashMap<String, Roster>> {
+        // Truncating the hash only picks a shard.
+        let i = self.hasher.hash_one(channel) as usize % self.shards.len();
+        lock(&self.shards[i])
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding this lock cannot leave the maps half-updated in a way that
-        // matters more than losing presence entirely, so a poisoned lock is simply taken over.
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding this lock cannot leave a roster half-updated in a way that matters
+    // more than losing presence entirely, so a poisoned lock is simply taken over.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -241,14 +312,62 @@ mod tests {
     }
 
     #[test]
+    fn member_lists_keep_their_order_as_records_come_and_go() {
+        let p = Presence::default();
+        let s: Vec<Sid> = (0..5).map(|_| Sid::new()).collect();
+        p.join("presence-x", s[0], member(json!(1)));
+        p.join("presence-x", s[1], member(json!(2)));
+        p.join("presence-x", s[2], member(json!(1)));
+        let j = p.join("presence-x", s[3], member(json!(3)));
+        let ids = |m: &[(Sid, Arc<Member>)]| m.iter().map(|(s, _)| *s).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&j.members),
+            vec![s[3], s[2], s[1]],
+            "newest record per user"
+        );
+        let users = |p: &Presence| {
+            p.users("presence-x")
+                .iter()
+                .map(|m| m.user_id.get().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(users(&p), ["1", "2", "3"], "oldest record per user");
+        // User 1's oldest record goes: user 1 now counts from its newer record, after user 2.
+        assert!(p.leave("presence-x", s[0]).is_none());
+        assert_eq!(users(&p), ["2", "1", "3"]);
+        // A re-join replaces the socket's record and makes it the newest.
+        let j = p.join("presence-x", s[1], member(json!(2)));
+        assert!(j.first_of_user);
+        assert_eq!(ids(&j.members), vec![s[1], s[3], s[2]]);
+        assert!(p.leave("presence-x", s[2]).is_some());
+        assert_eq!(users(&p), ["3", "2"]);
+    }
+
+    #[test]
+    fn large_channels_stay_consistent() {
+        let p = Presence::default();
+        let sockets: Vec<Sid> = (0..2_000).map(|_| Sid::new()).collect();
+        for (i, s) in sockets.iter().enumerate() {
+            p.join("presence-big", *s, member(json!(i % 500)));
+        }
+        assert_eq!(p.users("presence-big").len(), 500);
+        let leaving = sockets
+            .iter()
+            .filter_map(|s| p.leave("presence-big", *s))
+            .count();
+        assert_eq!(leaving, 500, "each user leaves once, with its last socket");
+        assert_eq!(p.channel_count(), 0);
+    }
+
+    #[test]
     fn leaving_twice_or_unknown_is_a_no_op() {
         let p = Presence::default();
         let a = Sid::new();
         assert!(p.leave("presence-x", a).is_none());
         p.join("presence-x", a, member(json!(2)));
-        assert!(p.leave_all(a).len() == 1);
-        assert!(p.leave_all(a).is_empty());
+        assert!(p.leave("presence-x", a).is_some());
         assert!(p.leave("presence-x", a).is_none());
+        assert_eq!(p.channel_count(), 0);
     }
 
     #[test]
@@ -268,7 +387,7 @@ mod tests {
             Member::from_auth_body(&json!({"channel_data": 3})),
             Err(MemberError::NotAnObject)
         );
-        let w = serde_json::to_string(&s.wire(None)).unwrap();
+        let w = serde_json::to_string(&s.wire()).unwrap();
         assert_eq!(w, r#"{"user_id":5,"user_info":null}"#);
     }
 }

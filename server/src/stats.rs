@@ -18,6 +18,9 @@ use crate::channel::ChannelKind;
 use labels::{DisconnectLabel, IngressLabel, KindLabel, ReasonLabel, StatusLabel};
 pub use labels::{DropReason, Ingress};
 
+mod ring;
+pub use ring::{RingHealth, RingHealthSnapshot};
+
 /// Live counters and the registry that exposes them.
 #[derive(Debug)]
 pub struct Stats {
@@ -38,6 +41,8 @@ pub struct Stats {
     pending_sessions: Gauge,
     accept_errors: Counter,
     log_suppressed: Counter,
+    /// The shared-memory ring's drain thread.
+    pub ring: RingHealth,
 }
 
 impl Default for Stats {
@@ -133,6 +138,8 @@ impl Default for Stats {
             "Log lines held back because the same condition was logged recently",
             log_suppressed.clone(),
         );
+        let ring = RingHealth::default();
+        ring.register(&mut r);
         Stats {
             started: Instant::now(),
             registry: r,
@@ -151,6 +158,7 @@ impl Default for Stats {
             pending_sessions,
             accept_errors,
             log_suppressed,
+            ring,
         }
     }
 }

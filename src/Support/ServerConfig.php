@@ -59,6 +59,7 @@ class ServerConfig
                 'mode' => isset($shm['mode']) ? (string) $shm['mode'] : null,
             ],
             'allowedOrigins' => $c['allowed_origins'] ?? null,
+            'trustedProxies' => $c['trusted_proxies'] ?? null,
         ] + self::tls((array) ($c['tls'] ?? [])));
     }
 

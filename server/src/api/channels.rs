@@ -17,12 +17,25 @@ pub(super) async fn health(State(state): State<ApiState>) -> Json<Value> {
     } else {
         Value::Null
     };
+    // The ring's drain thread: whether it runs, restarts after a panic, corrupt-ring resets.
+    let ring = state
+        .engine
+        .config
+        .shm
+        .enabled
+        .then(|| stats.ring.snapshot());
+    let status = if ring.as_ref().is_some_and(|r| !r.up) {
+        "degraded"
+    } else {
+        "ok"
+    };
     Json(json!({
-        "status": "ok",
+        "status": status,
         "version": crate::VERSION,
         "uptime": stats.uptime(),
         "connections": stats.connections(),
         "redis_connected": redis,
+        "ring": ring,
     }))
 }
 

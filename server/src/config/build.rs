@@ -44,6 +44,8 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
     let limits = limits(&d);
     let allowed_origins = crate::origin::AllowedOrigins::parse(&d.allowed_origins.0)
         .map_err(|reason| invalid("allowedOrigins", reason))?;
+    let trusted_proxies = crate::forwarded::TrustedProxies::parse(&d.trusted_proxies.0)
+        .map_err(|reason| invalid("trustedProxies", reason))?;
     Ok(Config {
         auth_host: d.auth_host.0,
         auth_endpoint: d.auth_endpoint.0,
@@ -75,6 +77,7 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
             allow_headers: d.api_origin_allow.allow_headers.0,
         },
         allowed_origins,
+        trusted_proxies,
         limits,
         headers: d.headers.into_iter().map(|(k, Text(v))| (k, v)).collect(),
         shm: shm(d.shm)?,

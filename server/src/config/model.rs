@@ -40,6 +40,9 @@ pub struct Config {
     pub api_origin_allow: ApiOriginAllow,
     /// Browser origins allowed to open a socket (`allowedOrigins`); empty allows any.
     pub allowed_origins: crate::origin::AllowedOrigins,
+    /// Peers whose `X-Forwarded-For` is kept as they sent it (`trustedProxies`: addresses or
+    /// CIDR ranges); from any other peer it is a claim and the peer address is appended.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
     /// Extra response headers for the HTTP API (`headers`).
     pub headers: Vec<(String, String)>,
     /// Bounds on what one client may make the server hold.

@@ -69,6 +69,8 @@ pub struct Document {
     pub metrics: Metrics,
     /// Browser origins allowed to open a socket (empty: any).
     pub allowed_origins: List,
+    /// Proxies whose `X-Forwarded-For` is kept as sent (addresses or CIDR ranges).
+    pub trusted_proxies: List,
     /// Milliseconds a graceful shutdown may take.
     pub shutdown_grace_period: Count,
     /// The shared-memory ring.
@@ -105,6 +107,7 @@ impl Default for Document {
             client_event_burst: Count(20),
             metrics: Metrics::default(),
             allowed_origins: List::default(),
+            trusted_proxies: List::default(),
             shutdown_grace_period: Count(10_000),
             shm: Shm::default(),
         }

@@ -250,6 +250,27 @@ fn numbers_in_string_keys_keep_their_text() {
     assert_eq!(redis(long).unwrap_err(), refused);
 }
 
+/// `trustedProxies` reads addresses and CIDR ranges, as an array or comma-separated.
+#[test]
+fn trusted_proxies() {
+    let c = with_env(
+        json!({}),
+        &[("RUST_ECHO_TRUSTEDPROXIES", "10.0.0.0/8, 127.0.0.1")],
+    )
+    .unwrap();
+    assert_ne!(
+        c.trusted_proxies,
+        crate::forwarded::TrustedProxies::default()
+    );
+    let e = Config::from_value(&json!({ "trustedProxies": ["not an address"] }), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("invalid value for `trustedProxies` in t: "),
+        "{e}"
+    );
+}
+
 /// Each variable is parsed by its key's type, and an invalid one is named.
 #[test]
 fn environment_values_parse_by_type() {
@@ -343,6 +364,7 @@ fn defaults() {
         },
         api_origin_allow: ApiOriginAllow::default(),
         allowed_origins: crate::origin::AllowedOrigins::default(),
+        trusted_proxies: crate::forwarded::TrustedProxies::default(),
         headers: Vec::new(),
         limits: Limits {
             max_channels_per_socket: 1_000,

@@ -2,10 +2,16 @@
 //! sends `subscribe`, `unsubscribe` or `client event`, and disconnects. Unknown events and
 //! payloads of the wrong shape are ignored (logged at DEBUG); nothing a client sends can stop
 //! the server.
+//!
+//! socketioxide calls a socket's handlers in the order its packets arrived, and every handler
+//! here applies its effect before it returns; only a guarded subscribe's wait for the app's
+//! answer runs in the future socketioxide spawns (see [`subscriptions`]). So a socket's events
+//! take effect in the order it sent them.
 
 mod connection;
 mod rate;
 mod subscribe;
+mod subscriptions;
 mod whisper;
 
 use std::sync::Arc;
@@ -15,7 +21,6 @@ use socketioxide::ParserError;
 use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::socket::DisconnectReason;
 
-use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log};
 use crate::gate::Gate;
 pub(crate) use connection::Connection;
@@ -48,7 +53,7 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: Result<Value, Pars
     let conn = Arc::new(Connection::new(
         socket,
         auth.as_ref().unwrap_or(&Value::Null),
-        &engine.config.limits,
+        &engine.config,
     ));
     dev_log!(engine, socket = %socket.id, "client connected");
     if let Err(e) = &auth {
@@ -59,10 +64,12 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: Result<Value, Pars
     socket.on(
         SUBSCRIBE,
         move |s: SocketRef, TryData(data): TryData<Value>| {
-            let (e, c) = (e.clone(), c.clone());
+            // Runs now, in arrival order; the future only waits for the app's answer.
+            let asking = decoded(&e, &c, &s, SUBSCRIBE, data)
+                .and_then(|data| subscribe::on_subscribe(&e, &c, &s, &data));
             async move {
-                if let Some(data) = decoded(&e, &c, &s, SUBSCRIBE, data) {
-                    subscribe::on_subscribe(&e, &c, &s, &data).await;
+                if let Some(asking) = asking {
+                    asking.await;
                 }
             }
         },
@@ -89,7 +96,7 @@ fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: Result<Value, Pars
     );
     let e = engine.clone();
     socket.on_disconnect(move |s: SocketRef, reason: DisconnectReason| {
-        on_disconnect(&e, &s, reason);
+        on_disconnect(&e, &conn, &s, reason);
         async {}
     });
 }
@@ -106,22 +113,12 @@ fn decoded(
         .ok()
 }
 
-/// Presence members of this socket leave (others see `presence:leaving` when it was the user's
-/// last socket); socketioxide then removes the socket from its rooms.
-fn on_disconnect(engine: &Engine, socket: &SocketRef, reason: DisconnectReason) {
+/// Every channel of this socket is left (presence members too: others see `presence:leaving`
+/// when it was the user's last socket); socketioxide then removes the socket from its rooms.
+fn on_disconnect(engine: &Engine, conn: &Connection, socket: &SocketRef, reason: DisconnectReason) {
     engine.stats.disconnected(reason_label(reason));
     crate::gate::sessions::left_namespace(socket, reason);
-    for channel in socket.rooms() {
-        engine.stats.unsubscribed(ChannelKind::of(&channel));
-    }
-    for (channel, member) in engine.presence.leave_all(socket.id) {
-        let leaving = (channel.as_str(), member.wire(None));
-        crate::engine::drive(
-            socket
-                .to(channel.clone())
-                .emit(subscribe::PRESENCE_LEAVING, &leaving),
-        );
-    }
+    subscribe::on_close(engine, conn, socket);
     match reason {
         DisconnectReason::TransportError => {
             tracing::info!(socket = %socket.id, "client disconnected: transport error (network failure, or a packet over socketio.maxHttpBufferSize)");

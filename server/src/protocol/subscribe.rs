@@ -1,10 +1,20 @@
 //! `subscribe` and `unsubscribe`: public channels are joined at once; private and presence
 //! channels after the app's auth endpoint answers 200; presence channels also announce members.
+//!
+//! Both handlers run synchronously as the packet arrives and change the connection's
+//! [`Subscriptions`](super::subscriptions) under its lock; only the wait for the app's answer to a
+//! guarded subscribe is asynchronous, and what happens when it arrives is again decided under the
+//! lock against the ticket the subscribe took.
 
-use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
 use socketioxide::extract::SocketRef;
 
 use super::connection::Connection;
+use super::subscriptions::{Channels, Held};
 use crate::auth::Outcome;
 use crate::channel::ChannelKind;
 use crate::engine::{Engine, dev_log, drive};
@@ -21,63 +31,112 @@ pub(crate) const PRESENCE_LEAVING: &str = "presence:leaving";
 const STATUS_NO_ANSWER: u16 = 0;
 /// ... when the socket is at `maxChannelsPerSocket`.
 const STATUS_TOO_MANY: u16 = 429;
-/// ... when no authorization slot freed up within `authTimeout`.
+/// ... when no authorization slot freed up in time (`maxConcurrentAuth`).
 const STATUS_BUSY: u16 = 503;
 
-pub(super) async fn on_subscribe(
+/// What a subscribe became as it arrived.
+enum Admitted {
+    /// Joined a public channel, refused, or ignored: nothing left to do.
+    Done,
+    /// A guarded channel: ask the app, holding this ticket.
+    Ask(u64),
+}
+
+/// Apply a `subscribe` as it arrives. For a private or presence channel, the returned future
+/// asks the app and applies its answer; everything before it has already taken effect.
+pub(super) fn on_subscribe(
+    engine: &Arc<Engine>,
+    conn: &Arc<Connection>,
+    socket: &SocketRef,
+    data: &Value,
+) -> Option<impl Future<Output = ()> + Send + use<>> {
+    let channel = channel_of(engine, socket, data)?;
+    let kind = ChannelKind::of(channel);
+    let limit = engine.config.limits.max_channels_per_socket;
+    let admitted = conn.channels.with(|ch| {
+        if ch.is_closed() {
+            return Admitted::Done;
+        }
+        if !ch.has_room_for(channel, limit) {
+            engine.stats.dropped(DropReason::ChannelLimit);
+            tracing::warn!(socket = %socket.id, channel, limit, "subscribe refused: maxChannelsPerSocket reached");
+            refuse(socket, channel, STATUS_TOO_MANY);
+            return Admitted::Done;
+        }
+        if kind.is_guarded() {
+            Admitted::Ask(ch.begin(channel))
+        } else {
+            join(engine, ch, socket, channel);
+            Admitted::Done
+        }
+    });
+    let Admitted::Ask(ticket) = admitted else {
+        return None;
+    };
+    let headers = data
+        .pointer("/auth/headers")
+        .and_then(Value::as_object)
+        .cloned();
+    let (engine, conn, socket) = (engine.clone(), conn.clone(), socket.clone());
+    let channel = channel.to_owned();
+    Some(async move {
+        authorize(&engine, &conn, &socket, &channel, headers, ticket).await;
+    })
+}
+
+/// Ask the app about `channel` and apply the answer, unless the client unsubscribed, subscribed
+/// again or went away meanwhile.
+async fn authorize(
     engine: &Engine,
     conn: &Connection,
     socket: &SocketRef,
-    data: &Value,
+    channel: &str,
+    headers: Option<Map<String, Value>>,
+    ticket: u64,
 ) {
-    let Some(channel) = channel_of(engine, socket, data) else {
-        return;
-    };
-    let limit = engine.config.limits.max_channels_per_socket;
-    let rooms = socket.rooms();
-    if rooms.len() >= limit && !rooms.iter().any(|r| r == channel) {
-        engine.stats.dropped(DropReason::ChannelLimit);
-        tracing::warn!(socket = %socket.id, channel, limit, "subscribe refused: maxChannelsPerSocket reached");
-        refuse(socket, channel, STATUS_TOO_MANY);
-        return;
-    }
-    let kind = ChannelKind::of(channel);
-    if !kind.is_guarded() {
-        join(engine, socket, channel);
-        return;
-    }
-    let Some(ticket) = conn.begin(channel, limit) else {
-        engine.stats.dropped(DropReason::ChannelLimit);
-        tracing::warn!(socket = %socket.id, channel, "subscribe refused: too many authorizations in flight");
-        refuse(socket, channel, STATUS_TOO_MANY);
-        return;
-    };
-    let headers = data.pointer("/auth/headers").and_then(Value::as_object);
-    let asked = std::time::Instant::now();
+    let asked = Instant::now();
     let outcome = engine
         .auth
-        .authorize(channel, headers, &conn.handshake)
+        .authorize(channel, headers.as_ref(), &conn.handshake)
         .await;
     let took = asked.elapsed();
-    // The client may have gone, unsubscribed or subscribed again while Laravel answered.
-    if !conn.finish(channel, ticket) || !socket.connected() {
-        dev_log!(engine, socket = %socket.id, channel, "authorization outlived its subscription");
-        return;
-    }
+    conn.channels.with(|ch| {
+        let Some(held) = ch.finish(channel, ticket) else {
+            dev_log!(engine, socket = %socket.id, channel, "authorization outlived its subscription");
+            return;
+        };
+        answer(engine, ch, socket, channel, outcome, took);
+        if ch.is_joined(channel) {
+            for Held { event, data } in held {
+                super::whisper::relay(engine, socket, channel, &event, &data);
+            }
+        }
+    });
+}
+
+/// Apply the app's answer to a subscribe whose ticket is still current.
+fn answer(
+    engine: &Engine,
+    ch: &mut Channels,
+    socket: &SocketRef,
+    channel: &str,
+    outcome: Outcome,
+    took: std::time::Duration,
+) {
     match outcome {
         Outcome::Granted(body) => {
             engine.stats.auth(None, took);
             dev_log!(engine, socket = %socket.id, channel, "authenticated");
-            if kind == ChannelKind::Presence {
-                match Member::from_auth_body(&body) {
-                    Ok(member) => join_presence(engine, socket, channel, member),
-                    Err(e) => {
-                        tracing::warn!(socket = %socket.id, channel, reason = %e, "presence subscription refused");
-                        refuse(socket, channel, 200);
-                    }
+            if ChannelKind::of(channel) != ChannelKind::Presence {
+                join(engine, ch, socket, channel);
+                return;
+            }
+            match Member::from_auth_body(&body) {
+                Ok(member) => join_presence(engine, ch, socket, channel, member),
+                Err(e) => {
+                    tracing::warn!(socket = %socket.id, channel, reason = %e, "presence subscription refused");
+                    refuse(socket, channel, 200);
                 }
-            } else {
-                join(engine, socket, channel);
             }
         }
         Outcome::Denied { status, body } => {
@@ -93,33 +152,53 @@ pub(super) async fn on_subscribe(
         Outcome::Busy => {
             engine.stats.auth(Some(STATUS_BUSY), took);
             engine.stats.dropped(DropReason::AuthQueue);
-            tracing::warn!(socket = %socket.id, channel, limit = engine.config.limits.max_concurrent_auth, "subscribe refused: no free authorization slot within authTimeout (maxConcurrentAuth)");
+            tracing::warn!(socket = %socket.id, channel, limit = engine.config.limits.max_concurrent_auth, "subscribe refused: no authorization slot freed up in time (maxConcurrentAuth)");
             refuse(socket, channel, STATUS_BUSY);
         }
     }
 }
 
+/// Apply an `unsubscribe` as it arrives: a waiting subscribe of the channel is cancelled, a
+/// joined channel is left.
 pub(super) fn on_unsubscribe(engine: &Engine, conn: &Connection, socket: &SocketRef, data: &Value) {
     let Some(channel) = channel_of(engine, socket, data) else {
         return;
     };
-    conn.cancel(channel);
-    if socket.rooms().iter().any(|r| r == channel) {
-        socket.leave(channel.to_owned());
-        engine.stats.unsubscribed(ChannelKind::of(channel));
-    }
-    if ChannelKind::of(channel) == ChannelKind::Presence
+    conn.channels.with(|ch| {
+        ch.cancel(channel);
+        if ch.leave(channel) {
+            socket.leave(channel.to_owned());
+            left(engine, socket, channel);
+        }
+    });
+    dev_log!(engine, socket = %socket.id, channel, "left channel (unsubscribed)");
+}
+
+/// The connection closed: undo every channel it joined, so the gauges and presence lists lose
+/// exactly what it added. socketioxide removes it from its rooms afterwards.
+pub(super) fn on_close(engine: &Engine, conn: &Connection, socket: &SocketRef) {
+    conn.channels.with(|ch| {
+        for channel in ch.close() {
+            left(engine, socket, &channel);
+        }
+    });
+}
+
+/// Bookkeeping of a channel the socket is no longer in: the gauge, and for presence the
+/// member record (others see `presence:leaving` when it was the user's last socket).
+fn left(engine: &Engine, socket: &SocketRef, channel: &str) {
+    let kind = ChannelKind::of(channel);
+    engine.stats.unsubscribed(kind);
+    if kind == ChannelKind::Presence
         && let Some(member) = engine.presence.leave(channel, socket.id)
     {
-        let leaving = (channel, member.wire(None));
+        let leaving = (channel, member.wire());
         drive(
-            engine
-                .io
+            socket
                 .to(channel.to_owned())
                 .emit(PRESENCE_LEAVING, &leaving),
         );
     }
-    dev_log!(engine, socket = %socket.id, channel, "left channel (unsubscribed)");
 }
 
 /// The `channel` of a subscribe/unsubscribe payload, if it is a usable name.
@@ -132,42 +211,32 @@ fn channel_of<'a>(engine: &Engine, socket: &SocketRef, data: &'a Value) -> Optio
         .ok()
 }
 
-fn join(engine: &Engine, socket: &SocketRef, channel: &str) {
-    let joined_before = socket.rooms().iter().any(|r| r == channel);
-    socket.join(channel.to_owned());
-    // A disconnect racing this join has already cleaned the rooms; undo so nothing leaks.
-    if !socket.connected() {
-        socket.leave(channel.to_owned());
-        return;
-    }
-    if !joined_before {
+fn join(engine: &Engine, ch: &mut Channels, socket: &SocketRef, channel: &str) {
+    if ch.join(channel) {
+        socket.join(channel.to_owned());
         engine.stats.subscribed(ChannelKind::of(channel));
     }
     dev_log!(engine, socket = %socket.id, channel, "joined channel");
 }
 
-fn join_presence(engine: &Engine, socket: &SocketRef, channel: &str, member: Member) {
-    let joined_before = socket.rooms().iter().any(|r| r == channel);
-    socket.join(channel.to_owned());
-    let joined = engine.presence.join(channel, socket.id, member);
-    if !socket.connected() {
-        socket.leave(channel.to_owned());
-        engine.presence.leave(channel, socket.id);
-        return;
-    }
-    if !joined_before {
+fn join_presence(
+    engine: &Engine,
+    ch: &mut Channels,
+    socket: &SocketRef,
+    channel: &str,
+    member: Member,
+) {
+    if ch.join(channel) {
+        socket.join(channel.to_owned());
         engine.stats.subscribed(ChannelKind::Presence);
     }
-    let members: Vec<_> = joined
-        .members
-        .iter()
-        .map(|(sid, m)| m.wire(Some(*sid)))
-        .collect();
+    let joined = engine.presence.join(channel, socket.id, member);
+    let members: Vec<_> = joined.members.iter().map(|(_, m)| m.wire()).collect();
     socket.emit(PRESENCE_SUBSCRIBED, &(channel, members)).ok(); // client gone: nothing to tell
     if joined.first_of_user
         && let Some((_, me)) = joined.members.iter().find(|(sid, _)| *sid == socket.id)
     {
-        let joining = (channel, me.wire(Some(socket.id)));
+        let joining = (channel, me.wire());
         drive(
             socket
                 .to(channel.to_owned())

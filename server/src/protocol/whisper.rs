@@ -1,13 +1,16 @@
 //! `client event` (whispers): relayed to the other sockets of a private or presence channel the
 //! sender has joined, for event names containing `client-`. Anything else is dropped without a
-//! reply, as laravel-echo-server does. Past the per-socket rate limit they are dropped and the
-//! sender told once with `client_event_error`.
+//! reply, as laravel-echo-server does. A whisper sent right after a subscribe of its channel
+//! waits for that subscribe's authorization and is relayed once it is granted, so it takes
+//! effect after the subscribe the client sent first. Past the per-socket rate limit whispers are
+//! dropped and the sender told once with `client_event_error`.
 
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
 use super::connection::Connection;
 use super::rate::Verdict;
+use super::subscriptions::Whisper;
 use crate::engine::{Engine, dev_log, drive};
 use crate::payload;
 use crate::stats::DropReason;
@@ -24,25 +27,45 @@ pub(super) fn on_client_event(engine: &Engine, conn: &Connection, socket: &Socke
             return;
         }
     };
-    if !socket.rooms().iter().any(|r| *r == w.channel) {
-        dev_log!(engine, socket = %socket.id, channel = %w.channel, "whisper refused: sender not subscribed");
-        return;
-    }
-    if let Some(bucket) = &conn.client_events {
-        match bucket.take() {
-            Verdict::Allowed => {}
-            verdict => {
-                engine.stats.dropped(DropReason::ClientEventRate);
-                if verdict == Verdict::Refused {
-                    let limit = engine.config.limits.client_events_per_second;
-                    tracing::warn!(socket = %socket.id, channel = %w.channel, limit, "client events dropped: rate limit exceeded");
-                    socket.emit(CLIENT_EVENT_ERROR, &(&w.channel, 429)).ok(); // gone: nothing to tell
-                }
-                return;
+    conn.channels.with(|ch| {
+        let route = ch.whisper(&w.channel, &w.event, &w.data, || allowed(engine, conn, socket, &w.channel));
+        match route {
+            Whisper::Relay => relay(engine, socket, &w.channel, &w.event, &w.data),
+            Whisper::Held => {
+                dev_log!(engine, socket = %socket.id, channel = %w.channel, "whisper held until the subscribe is authorized");
             }
+            Whisper::Full => {
+                dev_log!(engine, socket = %socket.id, channel = %w.channel, "whisper dropped: too many held behind a subscribe");
+            }
+            Whisper::NotSubscribed => {
+                dev_log!(engine, socket = %socket.id, channel = %w.channel, "whisper refused: sender not subscribed");
+            }
+            Whisper::Limited => {}
+        }
+    });
+}
+
+/// Whether the rate limit lets one more whisper through; tells the sender once per burst.
+fn allowed(engine: &Engine, conn: &Connection, socket: &SocketRef, channel: &str) -> bool {
+    let Some(bucket) = &conn.client_events else {
+        return true;
+    };
+    match bucket.take() {
+        Verdict::Allowed => true,
+        verdict => {
+            engine.stats.dropped(DropReason::ClientEventRate);
+            if verdict == Verdict::Refused {
+                let limit = engine.config.limits.client_events_per_second;
+                tracing::warn!(socket = %socket.id, channel, limit, "client events dropped: rate limit exceeded");
+                socket.emit(CLIENT_EVENT_ERROR, &(channel, 429)).ok(); // gone: nothing to tell
+            }
+            false
         }
     }
-    let packet = (w.channel.as_str(), &w.data);
-    drive(socket.to(w.channel.clone()).emit(&w.event, &packet));
+}
+
+/// Send a whisper to the other sockets of `channel`.
+pub(super) fn relay(engine: &Engine, socket: &SocketRef, channel: &str, event: &str, data: &Value) {
+    drive(socket.to(channel.to_owned()).emit(event, &(channel, data)));
     engine.stats.whispered();
 }

@@ -155,8 +155,11 @@ fn ring(
     if !config.shm.enabled {
         return Ok(None);
     }
-    let consumer = Consumer::create(&config.shm.name_for(port), config.shm.size, config.shm.mode)?;
-    RingThread::spawn(engine.clone(), consumer, forward.clone())
+    let (name, size, mode) = (config.shm.name_for(port), config.shm.size, config.shm.mode);
+    let consumer = Consumer::create(&name, size, mode)?;
+    // The supervisor makes a fresh ring when the drain thread has to be restarted.
+    let recreate = Box::new(move || Consumer::create(&name, size, mode));
+    RingThread::spawn(engine.clone(), consumer, forward.clone(), recreate)
         .map(Some)
         .map_err(StartError::Runtime)
 }

@@ -15,6 +15,10 @@
 //! to 8 bytes; it may wrap around the end of the data area. The header word is
 //! `COMMITTED | RESERVED | lap << 32 | payload length`, where `lap` is the position divided by
 //! the capacity: a header left over from an earlier lap never matches.
+//!
+//! Every byte of the mapping can be written by another process, so nothing here trusts a value
+//! read from it: positions are masked into the data area and aligned down to 8 before an atomic
+//! is formed, and copies are clamped to the data area, whatever the caller passes.
 
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
@@ -56,11 +60,14 @@ pub(super) struct Mapped {
 }
 
 impl Mapped {
-    /// Wrap a mapping whose header was validated or is about to be initialised.
-    pub fn new(map: MmapMut, capacity: u64) -> Self {
-        debug_assert!(capacity.is_power_of_two());
-        debug_assert!(map.len() >= HEADER_SIZE + capacity as usize);
-        Mapped { map, capacity }
+    /// Wrap a mapping of `HEADER_SIZE + capacity` bytes; `None` when the sizes do not fit (a
+    /// capacity that is not a power of two of at least 64 bytes, or a mapping too short).
+    pub fn new(map: MmapMut, capacity: u64) -> Option<Self> {
+        let fits = usize::try_from(capacity)
+            .ok()
+            .and_then(|c| c.checked_add(HEADER_SIZE))
+            .is_some_and(|needed| map.len() >= needed);
+        (capacity.is_power_of_two() && capacity >= 64 && fits).then_some(Mapped { map, capacity })
     }
 
     fn base(&self) -> *mut u8 {
@@ -126,9 +133,10 @@ impl Mapped {
         self.atomic_u64(OFF_WRITTEN)
     }
 
-    /// The header word of the record at ring position `pos` (8-aligned).
+    /// The header word of the record at ring position `pos`. Callers pass 8-aligned positions;
+    /// any other is aligned down, so a corrupt position can never form a misaligned atomic.
     pub fn record_header(&self, pos: u64) -> &AtomicU64 {
-        self.atomic_u64(HEADER_SIZE + self.offset(pos))
+        self.atomic_u64(HEADER_SIZE + (self.offset(pos) & !7))
     }
 
     /// Offset in the data area of ring position `pos`.
@@ -146,6 +154,7 @@ impl Mapped {
     pub fn write_at(&self, pos: u64, bytes: &[u8]) {
         let off = self.offset(pos);
         let cap = self.capacity as usize;
+        let bytes = &bytes[..bytes.len().min(cap)];
         let first = bytes.len().min(cap - off);
         // SAFETY: both pieces lie inside the data area (`off + first <= cap`, and the rest
         // starts at 0 and is shorter than `cap`). The range was reserved by this producer with
@@ -162,6 +171,7 @@ impl Mapped {
     pub fn read_at(&self, pos: u64, len: usize, out: &mut Vec<u8>) {
         let off = self.offset(pos);
         let cap = self.capacity as usize;
+        let len = len.min(cap);
         let first = len.min(cap - off);
         let data = &self.map[HEADER_SIZE..HEADER_SIZE + cap];
         out.extend_from_slice(&data[off..off + first]);
@@ -172,6 +182,7 @@ impl Mapped {
     pub fn zero_at(&self, pos: u64, len: usize) {
         let off = self.offset(pos);
         let cap = self.capacity as usize;
+        let len = len.min(cap);
         let first = len.min(cap - off);
         // SAFETY: inside the data area as in `write_at`; the range is behind the head the
         // consumer is about to publish, so no producer writes it until after that store.

@@ -14,24 +14,34 @@
 //!   delivered garbled;
 //! - the server creates the file under a temporary name and renames it into place, so producers
 //!   only ever see a fully initialised ring; a restarted server replaces it and producers
-//!   re-attach by name on their own.
+//!   re-attach by name on their own;
+//! - every byte of the mapping is untrusted on both sides: the consumer bounds every position
+//!   and length it reads and resets the ring past corruption; a producer attaches only to a
+//!   ring file whose owner and mode it trusts (`trust`), never through a link.
 //!
-//! See `docs/adr/0002-shared-memory-ring.md` for why this is purpose-built.
+//! See `docs/adr/0002-shared-memory-ring.md` for why this is purpose-built and
+//! `docs/adr/0004-ring-trust.md` for who may create, read and write a ring.
 #![allow(unsafe_code)]
 
+mod clock;
 mod codec;
 mod consumer;
+mod file;
 mod futex;
 mod layout;
 mod producer;
 #[cfg(test)]
 mod tests;
+mod throttle;
+mod trust;
 
 use std::path::PathBuf;
 
+pub use clock::Clock;
 pub use codec::{Record, decode, encode};
-pub use consumer::{Consumer, MIN_CAPACITY, RingInfo};
-pub use producer::Producer;
+pub use consumer::{Consumer, MAX_CAPACITY, MIN_CAPACITY, RingInfo};
+pub use producer::{HEARTBEAT_TIMEOUT_MS, Producer};
+pub(crate) use throttle::Throttle;
 
 /// Where ring files live.
 const DIR: &str = "/dev/shm";
@@ -70,6 +80,31 @@ pub enum RingError {
         /// Largest record the ring takes.
         limit: usize,
     },
+    /// The file at the ring's path is not one this process trusts (see `trust`).
+    #[error("refusing the shared-memory ring /dev/shm/{name}: {reason}")]
+    Untrusted {
+        /// Ring name.
+        name: String,
+        /// Why, in words for the operator.
+        reason: String,
+    },
+    /// The server's ring mode gives every local user access.
+    #[error(
+        "shm.mode {0:04o} would let every local user read or inject events; \
+         use \"0600\", or \"0660\" with a group shared with the web workers"
+    )]
+    InsecureMode(u32),
+    /// Another user's file holds the ring's name (the directory is sticky: it cannot be replaced).
+    #[error(
+        "/dev/shm/{name} belongs to uid {uid}, not to this server's user; remove it as that \
+         user or root, or choose another shm.name"
+    )]
+    Taken {
+        /// Ring name.
+        name: String,
+        /// The file's owner.
+        uid: u32,
+    },
     /// The name has characters other than letters, digits, `.`, `_` and `-`.
     #[error("invalid ring name {0:?}: use letters, digits, '.', '_' and '-'")]
     InvalidName(String),
@@ -83,7 +118,9 @@ pub enum RingError {
     },
 }
 
-/// The ring name a server on `port` uses unless configured otherwise.
+/// The ring name a server on `port` uses unless configured otherwise. The one place that
+/// spells it: the server's config, the extension's default and PHP (`RustEcho\ring_name()`)
+/// all come here.
 pub fn default_name(port: u16) -> String {
     format!("rust-echo-{port}")
 }
@@ -99,11 +136,4 @@ fn path_of(name: &str) -> Result<PathBuf, RingError> {
         return Err(RingError::InvalidName(name.to_owned()));
     }
     Ok(PathBuf::from(DIR).join(name))
-}
-
-/// Milliseconds since the Unix epoch (the heartbeat clock; comparable across processes).
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

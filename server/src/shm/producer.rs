@@ -1,16 +1,21 @@
 //! The publishing side: attach to a ring by name on first use, append records without blocking,
 //! notice a dead or replaced server and re-attach by name.
+//!
+//! The producer runs inside PHP, where nothing may panic, and the mapping can be written by
+//! other processes: positions read from it are checked (alignment, overflow, a tail behind the
+//! head) and an inconsistent ring is refused, never trusted.
 
-use std::fs::OpenOptions;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 use memmap2::MmapMut;
 
+use super::clock::Clock;
 use super::codec::Record;
+use super::consumer::{MAX_CAPACITY, MIN_CAPACITY};
 use super::layout::{self, COMMITTED, HEADER_SIZE, Mapped, RECORD_OVERHEAD, RESERVED, STATE_OPEN};
-use super::{RingError, futex, now_ms, path_of};
+use super::{RingError, file, futex, path_of};
 
 /// A server whose heartbeat is older than this is treated as gone.
 pub const HEARTBEAT_TIMEOUT_MS: u64 = 2_000;
@@ -20,6 +25,7 @@ pub struct Producer {
     name: String,
     path: PathBuf,
     ring: Option<Attached>,
+    clock: Clock,
 }
 
 struct Attached {
@@ -46,7 +52,13 @@ impl Producer {
             name: name.to_owned(),
             path: path_of(name)?,
             ring: None,
+            clock: Clock::default(),
         })
+    }
+
+    /// Judge the server's heartbeat by `clock` (tests move a stopped clock past the timeout).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
     }
 
     /// The ring's name.
@@ -84,11 +96,17 @@ impl Producer {
         let mut pos = tail.load(Relaxed);
         loop {
             let head = map.head().load(Acquire);
-            if pos + size64 - head > map.capacity {
+            let used = pos.wrapping_sub(head);
+            if !pos.is_multiple_of(8) || used > map.capacity {
+                // No producer or consumer leaves the ring like this: someone wrote garbage. The
+                // consumer resets it; until then, refuse rather than write at a bogus position.
+                return Err(RingError::Corrupt(self.name.clone()));
+            }
+            if used + size64 > map.capacity {
                 map.full_rejections().fetch_add(1, Relaxed);
                 return Err(RingError::Full);
             }
-            match tail.compare_exchange_weak(pos, pos + size64, SeqCst, Relaxed) {
+            match tail.compare_exchange_weak(pos, pos.wrapping_add(size64), SeqCst, Relaxed) {
                 Ok(_) => break,
                 Err(current) => pos = current,
             }
@@ -98,15 +116,15 @@ impl Producer {
         header.store(map.header_word(pos, RESERVED, len32), Release);
 
         let mut crc = crc32fast::Hasher::new();
-        let mut at = pos + RECORD_OVERHEAD as u64;
+        let mut at = pos.wrapping_add(RECORD_OVERHEAD as u64);
         record.write(|bytes| {
             crc.update(bytes);
             map.write_at(at, bytes);
-            at += bytes.len() as u64;
+            at = at.wrapping_add(bytes.len() as u64);
         });
         let mut crc_word = [0u8; 8];
         crc_word[..4].copy_from_slice(&crc.finalize().to_le_bytes());
-        map.write_at(pos + 8, &crc_word);
+        map.write_at(pos.wrapping_add(8), &crc_word);
 
         header.store(map.header_word(pos, COMMITTED | RESERVED, len32), SeqCst);
         map.written().fetch_add(1, Relaxed);
@@ -118,9 +136,10 @@ impl Producer {
 
     /// The attached ring if its server is alive; otherwise re-attach by name once.
     fn live_ring(&mut self) -> Result<&Attached, RingError> {
+        let now = self.clock.wall_ms();
         let alive = |a: &Attached| {
             a.map.state().load(Acquire) == STATE_OPEN
-                && now_ms().saturating_sub(a.map.heartbeat().load(Acquire)) <= HEARTBEAT_TIMEOUT_MS
+                && now.saturating_sub(a.map.heartbeat().load(Acquire)) <= HEARTBEAT_TIMEOUT_MS
         };
         if self.ring.as_ref().is_some_and(alive) {
             return self
@@ -144,27 +163,21 @@ impl Producer {
             name: self.name.clone(),
             source,
         };
-        let file = match OpenOptions::new().read(true).write(true).open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(RingError::NotFound(self.name.clone()));
-            }
-            Err(e) => return Err(io(e)),
-        };
-        let meta = file.metadata().map_err(io)?;
+        let (file, meta) = file::open_trusted(&self.name, &self.path)?;
         let corrupt = || RingError::Corrupt(self.name.clone());
-        if meta.len() < HEADER_SIZE as u64 {
-            return Err(corrupt());
-        }
+        let capacity = meta
+            .len()
+            .checked_sub(HEADER_SIZE as u64)
+            .filter(|c| c.is_power_of_two() && (MIN_CAPACITY..=MAX_CAPACITY).contains(c))
+            .ok_or_else(corrupt)?;
         // SAFETY: the file is a ring in /dev/shm that other processes modify concurrently;
         // every shared word is accessed atomically and record bytes only under the ring's
         // reservation protocol, so concurrent modification is expected, not undefined.
         let map = unsafe { MmapMut::map_mut(&file) }.map_err(io)?;
-        let capacity = meta.len() - HEADER_SIZE as u64;
-        if &map[..8] != layout::MAGIC.as_slice() || !capacity.is_power_of_two() {
+        if &map[..8] != layout::MAGIC.as_slice() {
             return Err(corrupt());
         }
-        let mapped = Mapped::new(map, capacity);
+        let mapped = Mapped::new(map, capacity).ok_or_else(corrupt)?;
         if mapped.version() != layout::VERSION {
             return Err(RingError::Version {
                 name: self.name.clone(),
