@@ -125,6 +125,15 @@ impl Server {
         Ok(())
     }
 
+    /// Bytes the current process has logged (its stdout and stderr).
+    pub fn log_bytes(&self) -> u64 {
+        let log = self
+            .env
+            .out
+            .join(format!("{}-{}.log", self.name, self.starts));
+        std::fs::metadata(log).map_or(0, |m| m.len())
+    }
+
     /// SIGKILL, as a crash or the OOM killer would; the ring file stays behind.
     pub fn kill(&mut self) {
         if let Some(p) = self.proc.take() {
@@ -261,7 +270,7 @@ impl Rng {
         Rng(seed | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -270,10 +279,10 @@ impl Rng {
 
     /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.next_u64() as u8).collect()
     }
 }

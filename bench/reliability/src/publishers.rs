@@ -28,7 +28,7 @@ const STALL: Duration = Duration::from_secs(30);
 /// Where a publisher's events go.
 pub enum Sink {
     /// A PHP process running `publisher.php` (which numbers its own events).
-    Php(Php),
+    Php(Box<Php>),
     /// A Redis connection.
     Redis(redis::aio::MultiplexedConnection),
     /// A keep-alive connection to the HTTP API.

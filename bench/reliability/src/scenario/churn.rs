@@ -75,13 +75,23 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
     figs.put("churn.descriptors_after_auth_pool", pooled);
     let rest = fd_after.saturating_sub(pooled);
     let ok = rest <= fd_before + FD_SLACK;
-    figs.check("churn.descriptors_after_besides_auth_pool", rest, ok, "≤ before + 8");
+    figs.check(
+        "churn.descriptors_after_besides_auth_pool",
+        rest,
+        ok,
+        "≤ before + 8",
+    );
     let rss_after = harness::rss_mib(pid).unwrap_or(f64::MAX);
     let rss_half = rss_half.unwrap_or(0.0);
     figs.put("churn.rss_mib_before", format!("{rss_before:.1}"));
     figs.put("churn.rss_mib_half_way", format!("{rss_half:.1}"));
     let flat = rss_end <= rss_half * RSS_GROWTH;
-    figs.check("churn.rss_mib_end", format!("{rss_end:.1}"), flat, "≤ 1.25 × half way");
+    figs.check(
+        "churn.rss_mib_end",
+        format!("{rss_end:.1}"),
+        flat,
+        "≤ 1.25 × half way",
+    );
     figs.put("churn.rss_mib_after", format!("{rss_after:.1}"));
     Ok(())
 }

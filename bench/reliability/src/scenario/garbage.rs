@@ -118,6 +118,8 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
     figs.put("garbage.health_asked", asked);
     figs.check("garbage.health_failed", failed, failed == 0, "0");
     figs.put("garbage.health_slowest_ms", slowest);
+    // One client must not be able to flood the log (issue 11, B.9): reported, not checked here.
+    figs.put("garbage.server_log_kib", server.log_bytes() / 1024);
     let crashed = u8::from(!server.running());
     figs.check("garbage.crashes", crashed, crashed == 0, "0");
     let works = crashed == 0 && still_delivers(&server).await.is_ok();

@@ -47,9 +47,9 @@ pub async fn run(env: &Env, figs: &mut Figures, size: Size) -> Result<(), String
         let mut pubs = Vec::new();
         for (channel, id) in mine {
             let sink = match *name {
-                "ring" => Sink::Php(
+                "ring" => Sink::Php(Box::new(
                     ring_publisher(env, &server.ring, channel, *id, size.count / 2).await?,
-                ),
+                )),
                 "redis" => Sink::Redis(redis_connection(env.redis_port).await?),
                 _ => Sink::Http(
                     tokio::net::TcpStream::connect(server.addr)
@@ -98,7 +98,7 @@ async fn in_process(env: &Env, figs: &mut Figures, size: Size) -> Result<(), Str
     )
     .await?;
     let publisher = Publisher {
-        sink: Sink::Php(php),
+        sink: Sink::Php(Box::new(php)),
         channel: channels[0].0.clone(),
         id: 1,
     };

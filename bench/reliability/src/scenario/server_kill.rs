@@ -46,7 +46,10 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
     );
     let restarted = Instant::now();
     server.spawn().await?;
-    figs.put("server_kill.server_ready_after_ms", restarted.elapsed().as_millis());
+    figs.put(
+        "server_kill.server_ready_after_ms",
+        restarted.elapsed().as_millis(),
+    );
     let mut back = 0;
     for php in &mut phps {
         php.expect("state shm", Duration::from_secs(10)).await?;
