@@ -18,7 +18,7 @@ use crate::harness::{self, Env, Rng, Server};
 const SLOTS: usize = 2_000;
 const ROOMS: usize = 20;
 /// Descriptors the process may hold above its baseline afterwards, besides its idle keep-alive
-/// connections to the auth endpoint (a pool of at most `maxConcurrentAuth`, closed after 90 s
+/// connections to the auth endpoint (a pool of at most `maxConcurrentAuth`, closed after 60 s
 /// idle).
 const FD_SLACK: u64 = 8;
 /// Growth of resident memory allowed over the second half of the churn, against the first half:
