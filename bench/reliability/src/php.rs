@@ -75,6 +75,14 @@ impl Php {
         }
     }
 
+    /// Send `stop` and wait up to 10 s for the process to exit on its own (a hosted server then
+    /// stops cleanly and removes its ring); it is killed otherwise.
+    pub async fn finish(mut self) {
+        if self.send("stop").await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        }
+    }
+
     /// Wait for a line starting with `prefix`, skipping others.
     pub async fn expect(&mut self, prefix: &str, within: Duration) -> Result<String, String> {
         let deadline = tokio::time::Instant::now() + within;

@@ -225,6 +225,10 @@ async fn measure(
         figs.fail(format!("{prefix}: {e}"));
     }
     dropped(figs, name, metrics).await;
-    drop(alive);
+    for p in alive {
+        if let Sink::Php(php) = p.sink {
+            php.finish().await;
+        }
+    }
     Ok(())
 }
