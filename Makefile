@@ -9,13 +9,14 @@ EXT := target/debug/librust_echo.so
 
 DEMO_JS := examples/demo/public/build/app.js
 
-.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench bench-quick bench-php
+.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench bench-quick bench-php reliability
 
 help:
 	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
 	@echo "make bench      rust-echo vs laravel-echo-server and a raw broadcaster, full sizes (about 20 min; writes docs/benchmarks.png)"
 	@echo "make bench-quick  the same with smaller counts (under 5 min)"
+	@echo "make reliability  exact delivery through every ingress and behaviour under failure, with figures (about 10 min)"
 	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
 
 setup:
@@ -80,6 +81,15 @@ bench: setup
 	cd bench/loadgen && $(CARGO) build --release
 	@status=0; $(ECHO_BENCH) --full --chart $(CURDIR)/docs/benchmarks.png || status=$$?; \
 	  $(PHP_BENCH) bench/php/broadcast_cost.php 100000 || status=1; exit $$status
+
+# The reliability suite (bench/reliability, docs/reliability.md) against the release binary and
+# extension: one `figure NAME VALUE` line per measurement, non-zero exit when anything was lost or
+# a check failed. RELIABILITY_ARGS=--quick for smaller counts; --only ingress,redis,... for some.
+RELIABILITY_ARGS ?=
+reliability: setup
+	$(CARGO) build --release -p rust-echo-server -p rust_echo
+	$(CARGO) build --release --manifest-path bench/reliability/Cargo.toml --target-dir $(CURDIR)/target
+	target/release/echo-reliability $(RELIABILITY_ARGS)
 
 # Coverage-guided fuzzing of client-event and Redis-message decoding and of the ring consumer over
 # whole ring images (FUZZ_SECONDS per target).

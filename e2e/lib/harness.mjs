@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import Echo from 'laravel-echo';
+import { before, after } from 'node:test';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -200,7 +201,7 @@ export async function until(cond, what, ms = 5000) {
 export async function waitSubscribed(server, channel, n) {
   let seen;
   await until(async () => {
-    seen = (await server.api(`/channels/${channel}`)).body.subscription_count;
+    seen = await subscriptionCount(server, channel);
     return seen === n;
   }, `${n} subscribers in ${channel} (last seen ${seen})`);
 }
@@ -208,4 +209,26 @@ export async function waitSubscribed(server, channel, n) {
 /** Wait until the server holds no channels (every client has gone). */
 export async function waitNoChannels(server) {
   await until(async () => Object.keys((await server.api('/channels')).body.channels).length === 0, 'no channels left');
+}
+
+/** The subscription count the server reports for `channel` through its HTTP API. */
+export async function subscriptionCount(server, channel) {
+  return (await server.api(`/channels/${channel}`)).body.subscription_count;
+}
+
+/**
+ * A server with an auth endpoint for the test file: started before its tests, stopped after.
+ * The returned object's `server` and `auth` are set once the `before` hook has run.
+ */
+export function serverWithAuth(options = {}) {
+  const ctx = {};
+  before(async () => {
+    ctx.auth = await startAuthEndpoint();
+    ctx.server = await startServer({ authHost: ctx.auth.url, ...options });
+  });
+  after(async () => {
+    await ctx.server.stop();
+    ctx.auth.stop();
+  });
+  return ctx;
 }

@@ -1,21 +1,11 @@
 // Presence events through the real laravel-echo carry no member socket ids: a socket.io-client 2
 // peer's socket id is its Engine.IO session id, which ends a polling session in one request.
 // laravel-echo's here/joining/leaving only ever read user_info, and toOthers keeps working.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matrix, startServer, startAuthEndpoint, connectEcho, collect, until } from '../lib/harness.mjs';
+import { serverWithAuth, matrix, connectEcho, collect, until } from '../lib/harness.mjs';
 
-let auth, server;
-
-before(async () => {
-  auth = await startAuthEndpoint();
-  server = await startServer({ authHost: auth.url });
-});
-
-after(async () => {
-  await server.stop();
-  auth.stop();
-});
+const ctx = serverWithAuth();
 
 const user = (id) => ({ id, name: `User ${id}` });
 
@@ -23,7 +13,7 @@ for (const [version, transport] of matrix) {
   describe(`socket.io-client ${version} over ${transport}`, () => {
     it('lists members without socket ids and still excludes the sender with toOthers', async () => {
       const room = `ids.${version}-${transport}`;
-      const as = (id) => connectEcho(server, version, transport, { auth: { headers: { 'X-User': String(id) } } });
+      const as = (id) => connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': String(id) } } });
       const peer = await as(1);
       const here = collect((push) => peer.join(room).here(push));
       await until(() => here.length === 1, 'peer here');
@@ -45,8 +35,8 @@ for (const [version, transport] of matrix) {
 
       const gotPeer = collect((push) => peer.join(room).listen('.Mine', push));
       const gotOther = collect((push) => other.join(room).listen('.Mine', push));
-      await server.publish({ channel: `presence-${room}`, name: 'Mine', data: '{"n":1}', socket_id: peer.socketId() });
-      await server.publish({ channel: `presence-${room}`, name: 'Mine', data: '{"n":2}' });
+      await ctx.server.publish({ channel: `presence-${room}`, name: 'Mine', data: '{"n":1}', socket_id: peer.socketId() });
+      await ctx.server.publish({ channel: `presence-${room}`, name: 'Mine', data: '{"n":2}' });
       await until(() => gotOther.length === 2 && gotPeer.length === 1, 'both events at the other, the second at the peer');
       assert.deepEqual(gotPeer, [{ n: 2 }]);
       peer.disconnect();

@@ -1,41 +1,19 @@
 // A page that joins and leaves channels in one tick (an SPA changing route) through the real
 // laravel-echo: every channel it left stays left, public, private and presence alike; joining
 // again right after leaving ends joined. On socket.io-client 2.x and 4.x, WebSocket and polling.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matrix, startServer, startAuthEndpoint, connectEcho, collect, until, sleep } from '../lib/harness.mjs';
+import { serverWithAuth, matrix, connectEcho, collect, until, subscriptionCount, waitSubscribed, waitNoChannels } from '../lib/harness.mjs';
 
-let auth, server;
-
-before(async () => {
-  auth = await startAuthEndpoint();
-  server = await startServer({ authHost: auth.url });
-});
-
-after(async () => {
-  await server.stop();
-  auth.stop();
-});
+const ctx = serverWithAuth();
 
 const BURST = 40;
-
-async function subscribers(channel) {
-  return (await server.api(`/channels/${channel}`)).body.subscription_count;
-}
-
-async function waitSubscribed(channel, n) {
-  const end = Date.now() + 5000;
-  while ((await subscribers(channel)) !== n) {
-    if (Date.now() > end) throw new Error(`${channel} never had ${n} subscribers`);
-    await sleep(10);
-  }
-}
 
 for (const [version, transport] of matrix) {
   describe(`socket.io-client ${version} over ${transport}`, () => {
     it('keeps 40 channels of each kind left when they are joined and left in one tick', async () => {
       const tag = `${version}-${transport}`;
-      const echo = await connectEcho(server, version, transport, { auth: { headers: { 'X-User': '1' } } });
+      const echo = await connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': '1' } } });
       const left = [];
       const got = [];
       for (let i = 0; i < BURST; i++) {
@@ -49,28 +27,28 @@ for (const [version, transport] of matrix) {
         left.push(pub, `private-${priv}`, `presence-${pres}`);
       }
       // Every private and presence subscribe was asked about, and answered, before or after its leave.
-      await until(() => auth.requests.filter((r) => r.channel.includes(tag)).length === 2 * BURST, 'auth requests');
+      await until(() => ctx.auth.requests.filter((r) => r.channel.includes(tag)).length === 2 * BURST, 'auth requests');
       const control = `control.${tag}`;
       const controlled = collect((push) => echo.channel(control).listen('.Control', push));
-      await waitSubscribed(control, 1);
+      await waitSubscribed(ctx.server, control, 1);
       for (const channel of left) {
-        assert.equal(await subscribers(channel), 0, `${channel} is still subscribed`);
+        assert.equal(await subscriptionCount(ctx.server, channel), 0, `${channel} is still subscribed`);
       }
       // A raw listener sees events even for channels Echo no longer tracks.
       const raw = collect((push) => echo.connector.socket.on('Left', (channel) => push(channel)));
-      const res = await server.publish({ channels: left, name: 'Left', data: '{}' });
+      const res = await ctx.server.publish({ channels: left, name: 'Left', data: '{}' });
       assert.equal(res.status, 200);
-      await server.publish({ channel: control, name: 'Control', data: '{}' });
+      await ctx.server.publish({ channel: control, name: 'Control', data: '{}' });
       await until(() => controlled.length === 1, 'the control event');
       assert.deepEqual(raw, []);
       assert.deepEqual(got, []);
       echo.disconnect();
-      await waitSubscribed(control, 0);
+      await waitSubscribed(ctx.server, control, 0);
     });
 
     it('ends joined after join, leave, join in one tick', async () => {
       const tag = `${version}-${transport}`;
-      const echo = await connectEcho(server, version, transport, { auth: { headers: { 'X-User': '2' } } });
+      const echo = await connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': '2' } } });
       const got = [];
       const names = [`again.${tag}`, `private-again-p.${tag}`, `presence-again-q.${tag}`];
       const open = [(n) => echo.channel(n), (n) => echo.private(n), (n) => echo.join(n)];
@@ -80,8 +58,8 @@ for (const [version, transport] of matrix) {
         echo.leave(name);
         subscribe(name).listen('.Again', (e) => got.push([names[i], e]));
       });
-      for (const channel of names) await waitSubscribed(channel, 1);
-      await server.publish({ channels: names, name: 'Again', data: '{"n":1}' });
+      for (const channel of names) await waitSubscribed(ctx.server, channel, 1);
+      await ctx.server.publish({ channels: names, name: 'Again', data: '{"n":1}' });
       await until(() => got.length === 3, 'one event per channel');
       assert.deepEqual(got.map(([c]) => c).sort(), [...names].sort());
       echo.disconnect();
@@ -91,11 +69,7 @@ for (const [version, transport] of matrix) {
 
 describe('after every client has gone', () => {
   it('holds no channels', async () => {
-    const end = Date.now() + 5000;
-    while (Object.keys((await server.api('/channels')).body.channels).length > 0) {
-      if (Date.now() > end) break;
-      await sleep(10);
-    }
-    assert.deepEqual((await server.api('/channels')).body, { channels: {} });
+    await waitNoChannels(ctx.server);
+    assert.deepEqual((await ctx.server.api('/channels')).body, { channels: {} });
   });
 });

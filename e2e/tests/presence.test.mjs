@@ -1,20 +1,10 @@
 // Presence and whispers through the real laravel-echo: here/joining/leaving exactly once per
 // user across tabs, whispers to others only, on socket.io-client 2.x and 4.x.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matrix, startServer, startAuthEndpoint, connectEcho, collect, until, waitSubscribed, waitNoChannels } from '../lib/harness.mjs';
+import { serverWithAuth, matrix, connectEcho, collect, until, waitSubscribed, waitNoChannels } from '../lib/harness.mjs';
 
-let auth, server;
-
-before(async () => {
-  auth = await startAuthEndpoint();
-  server = await startServer({ authHost: auth.url });
-});
-
-after(async () => {
-  await server.stop();
-  auth.stop();
-});
+const ctx = serverWithAuth();
 
 const user = (id) => ({ id, name: `User ${id}` });
 
@@ -22,7 +12,7 @@ for (const [version, transport] of matrix) {
   describe(`socket.io-client ${version} over ${transport}`, () => {
     it('shows who is here, who joins and who leaves, once per user', async () => {
       const room = `room.${version}-${transport}`;
-      const as = (id) => connectEcho(server, version, transport, { auth: { headers: { 'X-User': String(id) } } });
+      const as = (id) => connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': String(id) } } });
       const track = (echo) => {
         const ev = { here: [], joining: [], leaving: [] };
         echo.join(room)
@@ -42,7 +32,7 @@ for (const [version, transport] of matrix) {
       // An event for the room through the HTTP API, after whatever Bob must not be told: one
       // socket's packets arrive in order, so anything sent to Bob before it has arrived too.
       const marker = async (n) => {
-        await server.publish({ channel: `presence-${room}`, name: 'Marker', data: { n } });
+        await ctx.server.publish({ channel: `presence-${room}`, name: 'Marker', data: { n } });
         await until(() => markers.length === n, `marker ${n}`);
       };
       await until(() => b.here.length === 1 && a1.joining.length === 1, 'bob joined');
@@ -59,28 +49,28 @@ for (const [version, transport] of matrix) {
 
       // One tab closes: Alice is still here. The second closes: Bob sees her leave, once.
       alice1.disconnect();
-      await waitSubscribed(server, `presence-${room}`, 2);
+      await waitSubscribed(ctx.server, `presence-${room}`, 2);
       await marker(2);
       assert.equal(b.leaving.length, 0);
       alice2.disconnect();
       await until(() => b.leaving.length === 1, 'alice left');
       await marker(3);
       assert.deepEqual(b.leaving, [user(1)]);
-      const { body } = await server.api(`/channels/presence-${room}/users`);
+      const { body } = await ctx.server.api(`/channels/presence-${room}/users`);
       assert.deepEqual(body, { users: [{ id: 2, user_info: user(2) }] });
       bob.disconnect();
     });
 
     it('delivers whispers to the others on private channels and drops the rest', async () => {
       const chan = `typing.${version}-${transport}`;
-      const a = await connectEcho(server, version, transport, { auth: { headers: { 'X-User': '1' } } });
-      const b = await connectEcho(server, version, transport, { auth: { headers: { 'X-User': '2' } } });
+      const a = await connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': '1' } } });
+      const b = await connectEcho(ctx.server, version, transport, { auth: { headers: { 'X-User': '2' } } });
       const gotA = collect((push) => a.private(chan).listenForWhisper('typing', push));
       const gotB = collect((push) => b.private(chan).listenForWhisper('typing', push));
       const pubA = collect((push) => a.channel(`public-${chan}`).listenForWhisper('typing', push));
       const pubB = collect((push) => b.channel(`public-${chan}`).listenForWhisper('typing', push));
-      await waitSubscribed(server, `private-${chan}`, 2);
-      await waitSubscribed(server, `public-${chan}`, 2);
+      await waitSubscribed(ctx.server, `private-${chan}`, 2);
+      await waitSubscribed(ctx.server, `public-${chan}`, 2);
       a.private(chan).whisper('typing', { name: 'A' });
       // Public channels carry no whispers; the socket.io connector has no whisper() there, so
       // send the raw client event as a modified client would.
@@ -102,8 +92,8 @@ for (const [version, transport] of matrix) {
 
 describe('after every client has gone', () => {
   it('holds no presence members or channels', async () => {
-    await waitNoChannels(server);
-    assert.deepEqual((await server.api('/channels')).body, { channels: {} });
-    assert.equal(server.child.exitCode, null);
+    await waitNoChannels(ctx.server);
+    assert.deepEqual((await ctx.server.api('/channels')).body, { channels: {} });
+    assert.equal(ctx.server.child.exitCode, null);
   });
 });

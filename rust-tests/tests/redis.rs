@@ -194,3 +194,75 @@ async fn wrong_redis_password() {
     assert!(!s.handle.redis_connected());
     assert_eq!(s.get("/").await.0, 200);
 }
+
+/// After an outage long enough for the retry delay to reach its cap, the subscriber is back
+/// within a few retries of Redis accepting connections, and every event Redis then hands to a
+/// subscriber reaches the client, in order. Pub/Sub keeps nothing: each publish made between
+/// Redis's return and the new `PSUBSCRIBE` reaches no one (PUBLISH answers 0). With a 5 s cap
+/// that was about 5 s of a steady publisher's events; now it is at most a quarter second.
+#[tokio::test]
+async fn resubscribes_quickly_after_a_long_outage() {
+    let mut redis = RedisServer::start().await;
+    let s = server_on(&redis, "").await;
+    let mut c = s.client().await;
+    c.subscribe("news").await;
+    assert!(
+        publish_until_received(&redis, &mut c).await,
+        "subscribed before the outage"
+    );
+    redis.kill();
+    assert!(
+        eventually(Duration::from_secs(5), || !s.handle.redis_connected()).await,
+        "the subscriber noticed Redis is gone"
+    );
+    // While Redis is down a listener on its port takes each reconnect attempt and closes it, so
+    // the test knows when the subscriber has just failed and starts waiting. After eight
+    // failures in a row the delay is at its cap (it doubles from the first).
+    let stand_in = tokio::net::TcpListener::bind(("127.0.0.1", redis.port))
+        .await
+        .expect("redis port free while redis is down");
+    for _ in 0..8 {
+        let (conn, _) = stand_in.accept().await.expect("a reconnect attempt");
+        drop(conn);
+    }
+    drop(stand_in);
+    redis.restart().await;
+
+    // A steady publisher from the moment Redis is back: one event every 10 ms.
+    let mut pace = tokio::time::interval(Duration::from_millis(10));
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut unheard, mut heard) = (0u32, Vec::new());
+    while heard.len() < 20 && unheard < 2_000 {
+        pace.tick().await;
+        let n = heard.len() + usize::try_from(unheard).unwrap_or(0);
+        let payload = format!(r#"{{"event":"E","data":{n}}}"#);
+        if redis.publish("news", &payload).await >= 1 {
+            heard.push(n);
+        } else {
+            unheard += 1;
+        }
+    }
+    for n in heard {
+        let mut event = c.next_event_raw().await;
+        while event.starts_with(r#"["Ready""#) {
+            event = c.next_event_raw().await;
+        }
+        assert_eq!(event, format!(r#"["E","news",{n}]"#));
+    }
+    assert!(
+        unheard < 100,
+        "{unheard} events published after Redis returned reached no subscriber"
+    );
+}
+
+/// Publish markers until one reaches the client (its subscription may still be in flight).
+async fn publish_until_received(redis: &RedisServer, c: &mut common::Client) -> bool {
+    for _ in 0..100 {
+        redis.publish("news", r#"{"event":"Ready","data":0}"#).await;
+        let wait = Duration::from_millis(100);
+        if tokio::time::timeout(wait, c.next_event_raw()).await.is_ok() {
+            return true;
+        }
+    }
+    false
+}

@@ -36,6 +36,9 @@ pub struct Shared {
     pub failed: AtomicU64,
     /// The first such failure.
     pub first_error: Mutex<Option<String>>,
+    /// Skip recording latencies (runs of tens of millions of deliveries whose publishers do
+    /// not stamp messages).
+    pub no_latencies: std::sync::atomic::AtomicBool,
     wake_at: AtomicU64,
     notify: Notify,
 }
@@ -323,6 +326,9 @@ fn on_text(payload: &[u8], st: &mut State, shared: &Shared) -> Seen {
             std::cmp::Ordering::Less => st.report.behind += 1,
         }
         st.report.received += 1;
+        if shared.no_latencies.load(Relaxed) {
+            return Seen::Counted(now);
+        }
         let us = now.saturating_sub(t) / 1_000;
         st.report
             .latencies_us

@@ -124,26 +124,6 @@ impl Client {
         (name, arr)
     }
 
-    /// Assert that no EVENT packet arrives within `ms`. Do not use: a quiet period proves
-    /// nothing on a slow machine; use [`super::TestServer::assert_marker_next`]. Kept only
-    /// while `shm.rs` still calls it.
-    pub async fn expect_no_event(&mut self, ms: u64) {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
-        loop {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return,
-                Ok(Some(Ok(Frame::Text(t)))) if t.as_str().starts_with("42") => {
-                    panic!("unexpected event: {t}")
-                }
-                Ok(Some(Ok(Frame::Text(t)))) if t.as_str() == "2" && self.eio == 4 => {
-                    self.send_raw("3").await
-                }
-                Ok(Some(Ok(_))) => {}
-                Ok(other) => panic!("connection ended: {other:?}"),
-            }
-        }
-    }
-
     /// Whether the server closed the connection within the wait.
     pub async fn closed(&mut self) -> bool {
         loop {

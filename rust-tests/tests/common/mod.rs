@@ -165,10 +165,3 @@ impl TestServer {
         }
     }
 }
-
-/// A fixed 50 ms pause. Do not use: wait for the condition instead ([`TestServer::wait_subscribers`],
-/// [`until`], [`TestServer::assert_marker_next`]). Kept only while `shm.rs` still calls it;
-/// remove it together with its last use.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(50)).await;
-}

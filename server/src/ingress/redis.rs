@@ -1,13 +1,21 @@
 //! The Redis subscriber: `PSUBSCRIBE <keyPrefix>*`, the prefix checked and stripped, payloads in
 //! Laravel's `RedisBroadcaster` format. Bad payloads are logged and skipped; a lost connection is
-//! re-established with capped exponential backoff and the pattern subscribed again.
+//! re-established and the pattern subscribed again.
+//!
+//! How fast it retries depends on why the last attempt failed. While Redis cannot be reached at
+//! all (refused, reset, closed, still loading) it retries every [`UNREACHABLE_MAX`] at most: a
+//! refused connect costs nothing, and every event Laravel publishes after Redis is back but before
+//! the pattern is subscribed again reaches no subscriber and is gone — Pub/Sub keeps nothing.
+//! With a 5 s cap, a 20 s outage cost up to 5 s of events after Redis returned. When Redis
+//! answers but refuses (wrong password, ACL), retrying cannot help soon, so the delay grows to
+//! [`REFUSED_MAX`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
+use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisError};
 use tokio::sync::watch;
 
 use crate::config::RedisConfig;
@@ -15,8 +23,48 @@ use crate::engine::{Engine, dev_log};
 use crate::message::Message;
 use crate::stats::{DropReason, Ingress};
 
-const BACKOFF_START: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The first retry delay; each failure in a row doubles it up to the cap of its kind.
+const BACKOFF_START: Duration = Duration::from_millis(50);
+/// Retry cap while Redis is unreachable.
+pub const UNREACHABLE_MAX: Duration = Duration::from_millis(250);
+/// Retry cap while Redis answers with an error.
+pub const REFUSED_MAX: Duration = Duration::from_secs(5);
+/// A connect or subscribe that takes longer (an address that drops packets) is abandoned and
+/// retried, instead of waiting for the kernel's TCP timeout of minutes.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a subscriber session ended.
+#[derive(Debug, thiserror::Error)]
+enum SessionEnd {
+    /// Redis could not be reached or the connection broke: retry soon.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Redis answered with an error: retry slowly.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl SessionEnd {
+    fn from_redis(e: &RedisError) -> SessionEnd {
+        let transient = matches!(
+            e.code(),
+            Some("LOADING" | "BUSY" | "TRYAGAIN" | "MASTERDOWN")
+        );
+        if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || transient {
+            SessionEnd::Unreachable(e.to_string())
+        } else {
+            SessionEnd::Refused(e.to_string())
+        }
+    }
+
+    /// The longest wait before the next attempt.
+    fn cap(&self) -> Duration {
+        match self {
+            SessionEnd::Unreachable(_) => UNREACHABLE_MAX,
+            SessionEnd::Refused(_) => REFUSED_MAX,
+        }
+    }
+}
 
 /// Whether the subscriber currently holds a subscribed connection.
 #[derive(Debug, Default)]
@@ -56,23 +104,22 @@ pub(crate) async fn run(
     let mut backoff = BACKOFF_START;
     let mut failures = 0u32;
     loop {
-        let session = subscribe(&engine, &config, &status, &mut backoff);
-        tokio::select! {
-            result = session => {
-                status.connected.store(false, Ordering::Relaxed);
-                failures += 1;
-                // First failure loud, then once in a while, so a dead Redis does not flood logs.
-                if failures == 1 || failures.is_power_of_two() {
-                    tracing::warn!(error = %result, addr = %describe(&config), attempt = failures, "redis subscriber disconnected; reconnecting");
-                }
-            }
+        let session = subscribe(&engine, &config, &status, &mut backoff, &mut failures);
+        let end = tokio::select! {
+            end = session => end,
             _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        status.connected.store(false, Ordering::Relaxed);
+        failures += 1;
+        // First failure loud, then once in a while, so a dead Redis does not flood logs.
+        if failures == 1 || failures.is_power_of_two() {
+            tracing::warn!(error = %end, addr = %describe(&config), attempt = failures, "redis subscriber disconnected; reconnecting");
         }
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             _ = shutdown.wait_for(|stop| *stop) => break,
         }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
+        backoff = (backoff * 2).min(end.cap());
     }
     status.connected.store(false, Ordering::Relaxed);
 }
@@ -83,24 +130,30 @@ async fn subscribe(
     config: &RedisConfig,
     status: &RedisStatus,
     backoff: &mut Duration,
-) -> String {
-    let client = match connection_info(config).and_then(redis::Client::open) {
-        Ok(c) => c,
-        Err(e) => return e.to_string(),
-    };
-    let mut pubsub = match client.get_async_pubsub().await {
-        Ok(p) => p,
-        Err(e) => return e.to_string(),
-    };
+    failures: &mut u32,
+) -> SessionEnd {
     let pattern = pattern(&config.key_prefix);
-    if let Err(e) = pubsub.psubscribe(&pattern).await {
-        return e.to_string();
-    }
+    let connect = async {
+        let client = connection_info(config).and_then(redis::Client::open)?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.psubscribe(&pattern).await?;
+        Ok::<_, RedisError>(pubsub)
+    };
+    let mut pubsub = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return SessionEnd::from_redis(&e),
+        Err(_) => {
+            return SessionEnd::Unreachable(format!(
+                "no connection and subscription within {CONNECT_TIMEOUT:?}"
+            ));
+        }
+    };
     status.connected.store(true, Ordering::Relaxed);
     if status.sessions.fetch_add(1, Ordering::Relaxed) > 0 {
         engine.stats.redis_reconnected();
     }
     *backoff = BACKOFF_START;
+    *failures = 0;
     tracing::info!(%pattern, addr = %describe(config), "listening for redis events");
     let prefix = config.key_prefix.as_str();
     let mut messages = pubsub.on_message();
@@ -117,7 +170,7 @@ async fn subscribe(
             }
         }
     }
-    "connection closed".to_owned()
+    SessionEnd::Unreachable("connection closed".to_owned())
 }
 
 fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::ConnectionInfo> {
