@@ -8,7 +8,12 @@ return [
     |--------------------------------------------------------------------------
     |
     | Where the Socket.IO server listens. laravel-echo in the browser connects
-    | here (host, port, and the Socket.IO path).
+    | here (host, port, and the Socket.IO path). The package listens on the
+    | loopback interface unless told otherwise, and needs to know the port to
+    | find the server (rust-echo:status, the ring's name).
+    |
+    | Every other setting below is passed to the server only when set: left
+    | null, the server's own default applies (see docs/compatibility.md).
     |
     */
 
@@ -16,9 +21,9 @@ return [
 
     'port' => (int) env('RUST_ECHO_PORT', 6001),
 
-    'path' => env('RUST_ECHO_PATH', '/socket.io'),
+    'path' => env('RUST_ECHO_PATH'),
 
-    'dev_mode' => (bool) env('RUST_ECHO_DEV_MODE', false),
+    'dev_mode' => env('RUST_ECHO_DEV_MODE'),
 
     /*
     |--------------------------------------------------------------------------
@@ -32,8 +37,8 @@ return [
 
     'auth' => [
         'host' => env('RUST_ECHO_AUTH_HOST'),
-        'endpoint' => env('RUST_ECHO_AUTH_ENDPOINT', '/broadcasting/auth'),
-        'timeout' => (int) env('RUST_ECHO_AUTH_TIMEOUT', 10000),
+        'endpoint' => env('RUST_ECHO_AUTH_ENDPOINT'),
+        'timeout' => env('RUST_ECHO_AUTH_TIMEOUT'),
     ],
 
     /*
@@ -47,10 +52,10 @@ return [
     */
 
     'tls' => [
-        'cert' => env('RUST_ECHO_TLS_CERT', ''),
-        'key' => env('RUST_ECHO_TLS_KEY', ''),
-        'chain' => env('RUST_ECHO_TLS_CHAIN', ''),
-        'passphrase' => env('RUST_ECHO_TLS_PASSPHRASE', ''),
+        'cert' => env('RUST_ECHO_TLS_CERT'),
+        'key' => env('RUST_ECHO_TLS_KEY'),
+        'chain' => env('RUST_ECHO_TLS_CHAIN'),
+        'passphrase' => env('RUST_ECHO_TLS_PASSPHRASE'),
     ],
 
     /*
@@ -80,7 +85,20 @@ return [
     |
     */
 
-    'allowed_origins' => array_filter(explode(',', (string) env('RUST_ECHO_ALLOWED_ORIGINS', ''))),
+    'allowed_origins' => env('RUST_ECHO_ALLOWED_ORIGINS'),
+
+    /*
+    |--------------------------------------------------------------------------
+    | Trusted Proxies
+    |--------------------------------------------------------------------------
+    |
+    | Addresses or CIDR ranges (comma-separated) of proxies in front of the
+    | server whose X-Forwarded-For reaches the auth endpoint as they sent it;
+    | from any other peer the peer address is appended.
+    |
+    */
+
+    'trusted_proxies' => env('RUST_ECHO_TRUSTED_PROXIES'),
 
     /*
     |--------------------------------------------------------------------------
@@ -92,13 +110,13 @@ return [
     */
 
     'limits' => [
-        'max_payload' => (int) env('RUST_ECHO_MAX_PAYLOAD', 100000),
-        'max_channels_per_socket' => (int) env('RUST_ECHO_MAX_CHANNELS_PER_SOCKET', 1000),
-        'max_buffered_packets' => (int) env('RUST_ECHO_MAX_BUFFERED_PACKETS', 4096),
-        'max_connections' => (int) env('RUST_ECHO_MAX_CONNECTIONS', 100000),
-        'max_concurrent_auth' => (int) env('RUST_ECHO_MAX_CONCURRENT_AUTH', 100),
-        'client_events_per_second' => (int) env('RUST_ECHO_CLIENT_EVENTS_PER_SECOND', 10),
-        'client_event_burst' => (int) env('RUST_ECHO_CLIENT_EVENT_BURST', 20),
+        'max_payload' => env('RUST_ECHO_MAX_PAYLOAD'),
+        'max_channels_per_socket' => env('RUST_ECHO_MAX_CHANNELS_PER_SOCKET'),
+        'max_buffered_packets' => env('RUST_ECHO_MAX_BUFFERED_PACKETS'),
+        'max_connections' => env('RUST_ECHO_MAX_CONNECTIONS'),
+        'max_concurrent_auth' => env('RUST_ECHO_MAX_CONCURRENT_AUTH'),
+        'client_events_per_second' => env('RUST_ECHO_CLIENT_EVENTS_PER_SECOND'),
+        'client_event_burst' => env('RUST_ECHO_CLIENT_EVENT_BURST'),
     ],
 
     /*
@@ -111,9 +129,9 @@ return [
     */
 
     'metrics' => [
-        'enabled' => (bool) env('RUST_ECHO_METRICS', true),
-        'host' => env('RUST_ECHO_METRICS_HOST', '127.0.0.1'),
-        'port' => (int) env('RUST_ECHO_METRICS_PORT', 9601),
+        'enabled' => env('RUST_ECHO_METRICS'),
+        'host' => env('RUST_ECHO_METRICS_HOST'),
+        'port' => env('RUST_ECHO_METRICS_PORT'),
     ],
 
     /*
@@ -128,7 +146,7 @@ return [
     */
 
     'redis' => [
-        'enabled' => (bool) env('RUST_ECHO_REDIS', true),
+        'enabled' => env('RUST_ECHO_REDIS'),
         'connection' => env('RUST_ECHO_REDIS_CONNECTION', 'default'),
     ],
 
@@ -144,10 +162,10 @@ return [
     */
 
     'shm' => [
-        'enabled' => (bool) env('RUST_ECHO_SHM', true),
+        'enabled' => env('RUST_ECHO_SHM'),
         'name' => env('RUST_ECHO_SHM_NAME'),
-        'size' => (int) env('RUST_ECHO_SHM_SIZE', 16777216),
-        'mode' => env('RUST_ECHO_SHM_MODE', '0600'),
+        'size' => env('RUST_ECHO_SHM_SIZE'),
+        'mode' => env('RUST_ECHO_SHM_MODE'),
     ],
 
     /*

@@ -37,8 +37,11 @@ class RustEchoServiceProvider extends ServiceProvider
         });
 
         // Point this process's publishes at the configured server's ring, unless php.ini does.
-        if (Runtime::hasExtension() && ini_get('rust_echo.ring') === '') {
-            ini_set('rust_echo.ring', ServerConfig::ringName(ServerConfig::fromLaravel($this->app['config'])));
+        if (
+            Runtime::hasExtension() && ini_get('rust_echo.ring') === ''
+            && ($ring = ServerConfig::ringName(ServerConfig::fromLaravel($this->app['config']))) !== null
+        ) {
+            ini_set('rust_echo.ring', $ring);
         }
 
         if ($this->app->runningInConsole()) {

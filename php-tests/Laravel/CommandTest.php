@@ -63,12 +63,11 @@ final class CommandTest extends TestCase
         $this->waitUntilServing($port, $serve);
         $out = $serve->output();
         $this->assertStringContainsString(
-            "rust-echo on http://127.0.0.1:$port (Socket.IO path /socket.io), "
-                . 'run by the rust_echo extension, in this process',
+            "rust-echo on http://127.0.0.1:$port, run by the rust_echo extension, in this process",
             $out,
         );
         $this->assertStringContainsString("Transports: in-process, shared-memory ring rust-echo-$port, HTTP API", $out);
-        $this->assertStringContainsString('Auth endpoint: http://127.0.0.1:8000/broadcasting/auth', $out);
+        $this->assertStringContainsString('Auth host: http://127.0.0.1:8000', $out);
 
         $status = $this->artisanProcess(['rust-echo:status', "--url=http://127.0.0.1:$port"], false);
         $this->assertSame(0, $status->wait(), $status->errors());
@@ -95,6 +94,41 @@ final class CommandTest extends TestCase
         $serve->signal(SIGTERM);
         $this->assertSame(0, $serve->wait(15), $serve->errors());
         $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));
+    }
+
+    /**
+     * The binary gets its configuration on standard input: no file holds the Redis password or
+     * the API key (a directory or symlink planted at the old /tmp/rust-echo-<pid> path is not
+     * followed), and no command line shows them.
+     */
+    public function testServeWritesNoSecretToDisk(): void
+    {
+        $tmp = Paths::tempDir('serve-tmp');
+        $planted = Paths::tempDir('serve-planted');
+        $port = Paths::freePort();
+        $secrets = [
+            'REDIS_PASSWORD' => 'redis-' . bin2hex(random_bytes(8)),
+            'RUST_ECHO_APP_KEY' => 'key-' . bin2hex(random_bytes(8)),
+        ];
+        // The shell plants the symlink at the path named by its own pid, then execs PHP in that pid.
+        $plant = 'ln -s "$1" "$TMPDIR/rust-echo-$$" && shift && exec "$@"';
+        $artisan = [...$this->artisanCommand(false), 'rust-echo:serve', '--host=127.0.0.1', "--port=$port"];
+        $env = ['TMPDIR' => $tmp, 'RUST_ECHO_BINARY' => Paths::binary(), 'RUST_ECHO_REDIS' => '0'];
+        $serve = new Process(['sh', '-c', $plant, 'sh', $planted, ...$artisan], $env + $secrets);
+        $this->waitUntilServing($port, $serve);
+
+        $entries = static fn (string $dir) => array_values(array_diff(scandir($dir) ?: [], ['.', '..']));
+        $this->assertSame([], $entries($planted), 'nothing written through the symlink');
+        $this->assertSame(["rust-echo-{$serve->pid()}"], $entries($tmp), 'only the planted symlink');
+        foreach (glob('/proc/[0-9]*/cmdline') ?: [] as $cmdline) {
+            $args = (string) @file_get_contents($cmdline);
+            foreach ($secrets as $secret) {
+                $this->assertStringNotContainsString($secret, $args, $cmdline);
+            }
+        }
+
+        $serve->signal(SIGTERM);
+        $this->assertSame(0, $serve->wait(15), $serve->errors());
     }
 
     public function testStatusOfAnUnreachableServerFails(): void

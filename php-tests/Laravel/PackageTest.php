@@ -45,8 +45,6 @@ final class PackageTest extends TestCase
         );
         $this->assertSame('rust-echo-6001', ServerConfig::ringName($server));
         $this->assertArrayNotHasKey('protocol', $server);
-        $this->assertSame(100000, $server['maxConnections']);
-        $this->assertSame(['enabled' => true, 'host' => '127.0.0.1', 'port' => 9601], $server['metrics']);
         config([
             'rust-echo.tls.cert' => '/etc/c.pem',
             'rust-echo.tls.key' => '/etc/k.pem',
@@ -55,7 +53,34 @@ final class PackageTest extends TestCase
         $server = ServerConfig::fromLaravel($this->app['config']);
         $this->assertSame('https', $server['protocol']);
         $this->assertSame(['/etc/c.pem', '/etc/k.pem'], [$server['sslCertPath'], $server['sslKeyPath']]);
-        $this->assertSame(9700, $server['metrics']['port']);
+        $this->assertSame(['port' => 9700], $server['metrics']);
+    }
+
+    /**
+     * The package passes only what its user set: the server owns every default, so the two cannot
+     * drift apart.
+     */
+    public function testOnlySetValuesReachTheServer(): void
+    {
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame(
+            ['host', 'port', 'authHost', 'databaseConfig'],
+            array_keys($server),
+        );
+
+        config([
+            'rust-echo.limits.max_connections' => '500',
+            'rust-echo.metrics.enabled' => 'off',
+            'rust-echo.shm.mode' => '0660',
+            'rust-echo.dev_mode' => 'maybe',
+            'rust-echo.trusted_proxies' => '10.0.0.0/8',
+        ]);
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame('500', $server['maxConnections'], 'the server parses it by its type');
+        $this->assertSame(['enabled' => false], $server['metrics']);
+        $this->assertSame(['mode' => '0660'], $server['shm']);
+        $this->assertSame('maybe', $server['devMode'], 'the server refuses it with its key');
+        $this->assertSame('10.0.0.0/8', $server['trustedProxies']);
     }
 
     public function testConfigCanBePublished(): void

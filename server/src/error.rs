@@ -27,6 +27,12 @@ pub enum ConfigError {
         /// The parser's message, with line and column.
         source: serde_json::Error,
     },
+    /// The configuration could not be read from standard input (`--config -`).
+    #[error("the configuration could not be read from standard input: {0}")]
+    Stdin(std::io::Error),
+    /// The configuration on standard input is not valid JSON.
+    #[error("the configuration on standard input is not valid JSON: {0}")]
+    StdinSyntax(serde_json::Error),
     /// The top level of the config is not a JSON object.
     #[error("the config in {source_name} must be a JSON object")]
     NotAnObject {

@@ -87,7 +87,7 @@ class RustBroadcaster extends RedisBroadcaster
             if ($this->transport === self::EXTENSION) {
                 throw new BroadcastException(Runtime::hasExtension()
                     ? 'No rust-echo server is reachable from this process (none hosted here, and no '
-                        . 'shared-memory ring "' . $this->ringName() . '" with a live server).'
+                        . 'shared-memory ring ' . $this->ringName() . ' with a live server).'
                     : 'The rust_echo PHP extension is not loaded, and the rust-echo transport is "extension".');
             }
         }
@@ -149,8 +149,14 @@ class RustBroadcaster extends RedisBroadcaster
         return $via !== false;
     }
 
+    /**
+     * Name the ring this process publishes to, as the extension picks it (rust_echo.ring, then
+     * RUST_ECHO_RING, then the default server's).
+     */
     protected function ringName(): string
     {
-        return (string) (ini_get('rust_echo.ring') ?: (getenv('RUST_ECHO_RING') ?: 'rust-echo-6001'));
+        $name = ini_get('rust_echo.ring') ?: getenv('RUST_ECHO_RING');
+
+        return $name ? '"' . $name . '"' : 'of the server on the default port';
     }
 }

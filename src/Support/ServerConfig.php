@@ -6,7 +6,9 @@ use Illuminate\Contracts\Config\Repository;
 
 /**
  * Turns config/rust-echo.php (and Laravel's own Redis settings) into the server's
- * laravel-echo-server.json keys.
+ * laravel-echo-server.json keys. Only what is set is passed: the server owns every default and
+ * parses each value by its key's type (a numeric string for a number key, and so on), so an
+ * invalid value is reported by the server with its key.
  */
 class ServerConfig
 {
@@ -18,65 +20,84 @@ class ServerConfig
     public static function fromLaravel(Repository $config): array
     {
         $c = (array) $config->get('rust-echo', []);
-        $server = [
-            'host' => $c['host'] ?? '127.0.0.1',
-            'port' => (int) ($c['port'] ?? 6001),
-            'devMode' => (bool) ($c['dev_mode'] ?? false),
-            'authHost' => $c['auth']['host'] ?? $config->get('app.url', 'http://localhost'),
-            'authEndpoint' => $c['auth']['endpoint'] ?? '/broadcasting/auth',
-            'authTimeout' => (int) ($c['auth']['timeout'] ?? 10000),
+        $limits = (array) ($c['limits'] ?? []);
+        $metrics = (array) ($c['metrics'] ?? []);
+        $shm = (array) ($c['shm'] ?? []);
+
+        return self::present([
+            'host' => $c['host'] ?? null,
+            'port' => $c['port'] ?? null,
+            'devMode' => self::flag($c['dev_mode'] ?? null),
+            'authHost' => $c['auth']['host'] ?? $config->get('app.url'),
+            'authEndpoint' => $c['auth']['endpoint'] ?? null,
+            'authTimeout' => $c['auth']['timeout'] ?? null,
             'clients' => array_values(array_filter(
                 (array) ($c['clients'] ?? []),
                 static fn ($client) => ! empty($client['appId']) && ! empty($client['key']),
             )),
             'socketio' => [
-                'path' => $c['path'] ?? '/socket.io',
-                'maxHttpBufferSize' => (int) ($c['limits']['max_payload'] ?? 100000),
+                'path' => $c['path'] ?? null,
+                'maxHttpBufferSize' => $limits['max_payload'] ?? null,
             ],
-            'maxChannelsPerSocket' => (int) ($c['limits']['max_channels_per_socket'] ?? 1000),
-            'maxBufferedPackets' => (int) ($c['limits']['max_buffered_packets'] ?? 4096),
-            'maxConnections' => (int) ($c['limits']['max_connections'] ?? 100000),
-            'maxConcurrentAuth' => (int) ($c['limits']['max_concurrent_auth'] ?? 100),
-            'clientEventsPerSecond' => (int) ($c['limits']['client_events_per_second'] ?? 10),
-            'clientEventBurst' => (int) ($c['limits']['client_event_burst'] ?? 20),
+            'maxChannelsPerSocket' => $limits['max_channels_per_socket'] ?? null,
+            'maxBufferedPackets' => $limits['max_buffered_packets'] ?? null,
+            'maxConnections' => $limits['max_connections'] ?? null,
+            'maxConcurrentAuth' => $limits['max_concurrent_auth'] ?? null,
+            'clientEventsPerSecond' => $limits['client_events_per_second'] ?? null,
+            'clientEventBurst' => $limits['client_event_burst'] ?? null,
             'metrics' => [
-                'enabled' => (bool) ($c['metrics']['enabled'] ?? true),
-                'host' => (string) ($c['metrics']['host'] ?? '127.0.0.1'),
-                'port' => (int) ($c['metrics']['port'] ?? 9601),
+                'enabled' => self::flag($metrics['enabled'] ?? null),
+                'host' => $metrics['host'] ?? null,
+                'port' => $metrics['port'] ?? null,
             ],
-            'subscribers' => ['http' => true, 'redis' => (bool) ($c['redis']['enabled'] ?? true)],
+            'subscribers' => ['redis' => self::flag($c['redis']['enabled'] ?? null)],
             'databaseConfig' => ['redis' => self::redis($config, (string) ($c['redis']['connection'] ?? 'default'))],
-            'shm' => array_filter([
-                'enabled' => (bool) ($c['shm']['enabled'] ?? true),
-                'name' => $c['shm']['name'] ?? null,
-                'size' => (int) ($c['shm']['size'] ?? 16777216),
-                'mode' => (string) ($c['shm']['mode'] ?? '0600'),
-            ], static fn ($v) => $v !== null),
-        ];
-
-        if (! empty($c['tls']['cert'])) {
-            $server['protocol'] = 'https';
-            $server['sslCertPath'] = $c['tls']['cert'];
-            $server['sslKeyPath'] = $c['tls']['key'] ?? '';
-            $server['sslCertChainPath'] = $c['tls']['chain'] ?? '';
-            $server['sslPassphrase'] = $c['tls']['passphrase'] ?? '';
-        }
-
-        if (! empty($c['allowed_origins'])) {
-            $server['allowedOrigins'] = array_values((array) $c['allowed_origins']);
-        }
-
-        return $server;
+            'shm' => [
+                'enabled' => self::flag($shm['enabled'] ?? null),
+                'name' => $shm['name'] ?? null,
+                'size' => $shm['size'] ?? null,
+                'mode' => isset($shm['mode']) ? (string) $shm['mode'] : null,
+            ],
+            'allowedOrigins' => $c['allowed_origins'] ?? null,
+            'trustedProxies' => $c['trusted_proxies'] ?? null,
+        ] + self::tls((array) ($c['tls'] ?? [])));
     }
 
     /**
-     * Get the ring a server with this configuration creates.
+     * Get the ring a server with this configuration creates: its `shm.name`, else the name the
+     * server derives from its port. Null when neither is known (the extension then uses the
+     * default server's ring).
      *
      * @param  array<string, mixed>  $server
      */
-    public static function ringName(array $server): string
+    public static function ringName(array $server): ?string
     {
-        return (string) ($server['shm']['name'] ?? 'rust-echo-' . ($server['port'] ?? 6001));
+        if (isset($server['shm']['name'])) {
+            return (string) $server['shm']['name'];
+        }
+
+        return isset($server['port']) ? 'rust-echo-' . $server['port'] : null;
+    }
+
+    /**
+     * Get the TLS keys: `https` when a certificate is set.
+     *
+     * @param  array<string, mixed>  $tls
+     * @return array<string, mixed>
+     */
+    protected static function tls(array $tls): array
+    {
+        if (empty($tls['cert'])) {
+            return [];
+        }
+
+        return [
+            'protocol' => 'https',
+            'sslCertPath' => $tls['cert'],
+            'sslKeyPath' => $tls['key'] ?? null,
+            'sslCertChainPath' => $tls['chain'] ?? null,
+            'sslPassphrase' => $tls['passphrase'] ?? null,
+        ];
     }
 
     /**
@@ -93,17 +114,51 @@ class ServerConfig
                 'port' => $url['port'] ?? null,
                 'password' => isset($url['pass']) ? urldecode($url['pass']) : null,
                 'username' => isset($url['user']) ? urldecode($url['user']) : null,
-                'database' => isset($url['path']) ? (int) ltrim($url['path'], '/') : null,
+                'database' => isset($url['path']) ? ltrim($url['path'], '/') : null,
             ];
         }
 
-        return array_filter([
-            'host' => $redis['host'] ?? '127.0.0.1',
-            'port' => (int) ($redis['port'] ?? 6379),
+        return [
+            'host' => $redis['host'] ?? null,
+            'port' => $redis['port'] ?? null,
             'password' => $redis['password'] ?? null,
             'username' => $redis['username'] ?? null,
-            'db' => (int) ($redis['database'] ?? 0),
-            'keyPrefix' => (string) $config->get('database.redis.options.prefix', ''),
-        ], static fn ($v) => $v !== null && $v !== '');
+            'db' => $redis['database'] ?? null,
+            'keyPrefix' => $config->get('database.redis.options.prefix'),
+        ];
+    }
+
+    /**
+     * Read a flag the way Laravel users write one in .env (true/false, 1/0, on/off, yes/no); a
+     * value that is none of these goes to the server as it is, which refuses it by name.
+     */
+    protected static function flag(mixed $value): mixed
+    {
+        if ($value === null || is_bool($value)) {
+            return $value;
+        }
+
+        return filter_var($value, FILTER_VALIDATE_BOOLEAN, FILTER_NULL_ON_FAILURE) ?? $value;
+    }
+
+    /**
+     * Drop the settings that are not set (null, '' or []), and the groups left empty.
+     *
+     * @param  array<string, mixed>  $values
+     * @return array<string, mixed>
+     */
+    protected static function present(array $values): array
+    {
+        $out = [];
+        foreach ($values as $key => $value) {
+            if (is_array($value) && ! array_is_list($value)) {
+                $value = self::present($value);
+            }
+            if ($value !== null && $value !== '' && $value !== []) {
+                $out[$key] = $value;
+            }
+        }
+
+        return $out;
     }
 }

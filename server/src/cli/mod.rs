@@ -1,5 +1,6 @@
 //! The `rust-echo` command line: laravel-echo-server's verbs with the same flags.
 
+mod claim;
 mod clients;
 mod init;
 mod lockfile;
@@ -7,7 +8,6 @@ mod start;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +34,10 @@ pub enum Command {
         /// Stop a server already running from this config (its lock file) first.
         #[arg(long)]
         force: bool,
+        /// Apply no RUST_ECHO_* / LARAVEL_ECHO_SERVER_* variables and no .env: the config is
+        /// complete as given.
+        #[arg(long)]
+        no_env: bool,
         /// Log lines as text or as JSON objects.
         #[arg(long, value_enum, default_value = "text")]
         log_format: crate::logging::Format,
@@ -63,7 +67,8 @@ pub enum Command {
 /// Where the config file is.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArgs {
-    /// The config file, relative to --dir (default laravel-echo-server.json).
+    /// The config file, relative to --dir (default laravel-echo-server.json); `start --config -`
+    /// reads the configuration from standard input and writes no lock file.
     #[arg(long, default_value = "laravel-echo-server.json")]
     pub config: PathBuf,
     /// The folder of the config file.
@@ -92,28 +97,20 @@ pub fn main() -> ExitCode {
         Command::Start {
             config,
             force,
+            no_env,
             log_format,
-        } => start::run(&config, force, log_format),
-        Command::Stop(config) => stop(&config.path()),
+        } => start::run(
+            &start::Source {
+                args: &config,
+                no_env,
+            },
+            force,
+            log_format,
+        ),
+        Command::Stop(config) => claim::stop(&config.path()),
         Command::ClientAdd { id, config } => clients::add(&config.path(), id.as_deref()),
         Command::ClientRemove { id, config } => clients::remove(&config.path(), &id),
     }
-}
-
-/// `stop`: delete the lock file and SIGTERM the process it names.
-fn stop(config: &Path) -> ExitCode {
-    let lock = lockfile::path_for(config);
-    let Some(pid) = lockfile::read(&lock) else {
-        eprintln!("Error: Could not find any lock file.");
-        return ExitCode::FAILURE;
-    };
-    let _ = std::fs::remove_file(&lock);
-    if lockfile::alive(pid) && !lockfile::terminate(pid, Duration::from_secs(15)) {
-        eprintln!("Error: process {pid} did not stop.");
-        return ExitCode::FAILURE;
-    }
-    println!("Closed the running server.");
-    ExitCode::SUCCESS
 }
 
 /// Write a config file as laravel-echo-server does: tab-indented JSON.

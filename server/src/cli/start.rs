@@ -1,16 +1,29 @@
 //! `rust-echo start`: read the config, start the server, run until SIGINT or SIGTERM.
 
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
-use std::time::Duration;
+use super::{ConfigArgs, claim};
+use crate::config::{Config, Loaded, Protocol};
+use crate::error::ConfigError;
 
-use super::{ConfigArgs, lockfile};
-use crate::config::{Config, Protocol};
+/// Where `start` reads its configuration from.
+pub(super) struct Source<'a> {
+    /// The config file (`-`: standard input).
+    pub args: &'a ConfigArgs,
+    /// Apply no environment variables and no `.env`: the configuration is complete as given.
+    pub no_env: bool,
+}
 
-pub(super) fn run(args: &ConfigArgs, force: bool, log_format: crate::logging::Format) -> ExitCode {
-    let path = args.path();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let loaded = match Config::load_with_env(&path, &crate::config::env::variables(&cwd)) {
+pub(super) fn run(
+    source: &Source<'_>,
+    force: bool,
+    log_format: crate::logging::Format,
+) -> ExitCode {
+    let path = source.args.path();
+    let loaded = match load(source) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("Error: {e}");
@@ -18,35 +31,20 @@ pub(super) fn run(args: &ConfigArgs, force: bool, log_format: crate::logging::Fo
         }
     };
     let mut config = loaded.config;
-    config.dev_mode |= args.dev;
+    config.dev_mode |= source.args.dev;
     crate::logging::init(config.dev_mode, "info", log_format);
     for warning in &loaded.warnings {
         tracing::warn!("{}: {warning}", path.display());
     }
-    let lock = lockfile::path_for(&path);
-    if let Some(pid) = lockfile::read(&lock)
-        && pid != i32::try_from(std::process::id()).unwrap_or(0)
-        && lockfile::alive(pid)
-    {
-        if !force {
-            eprintln!(
-                "Error: There is already a server running! Use the option '--force' to stop it and start another one."
-            );
-            return ExitCode::FAILURE;
+    // A configuration piped in belongs to no folder: whoever runs it keeps track of the process.
+    let _held = if path == Path::new(STDIN) {
+        None
+    } else {
+        match claim::claim(&path, force) {
+            Ok(held) => Some(held),
+            Err(code) => return code,
         }
-        if !lockfile::terminate(pid, Duration::from_secs(15)) {
-            eprintln!("Error: the running server (process {pid}) did not stop.");
-            return ExitCode::FAILURE;
-        }
-    }
-    if let Err(e) = lockfile::write(&lock) {
-        eprintln!(
-            "Error: could not write the lock file {}: {e}",
-            lock.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    let _held = lockfile::Held(lock);
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,6 +56,29 @@ pub(super) fn run(args: &ConfigArgs, force: bool, log_format: crate::logging::Fo
         }
     };
     runtime.block_on(serve(config))
+}
+
+/// `--config -`: the configuration is read from standard input (so that no secret of it has to be
+/// written to a file).
+const STDIN: &str = "-";
+
+fn load(source: &Source<'_>) -> Result<Loaded, ConfigError> {
+    let path = source.args.path();
+    let vars = if source.no_env {
+        BTreeMap::new()
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        crate::config::env::variables(&cwd)
+    };
+    if path != Path::new(STDIN) {
+        return Config::load_with_env(&path, &vars);
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(ConfigError::Stdin)?;
+    let value = serde_json::from_str(&text).map_err(ConfigError::StdinSyntax)?;
+    Config::from_value_with_env(value, "standard input", &vars)
 }
 
 async fn serve(config: Config) -> ExitCode {

@@ -2,22 +2,27 @@
 //!
 //! - laravel-echo-server's `LARAVEL_ECHO_SERVER_*` variables (and `_REDIS_PREFIX`, which its users
 //!   asked for);
-//! - `RUST_ECHO_<KEY>` for every key, `__` between nested keys, matched without regard to case:
-//!   `RUST_ECHO_DATABASECONFIG__REDIS__KEYPREFIX`, `RUST_ECHO_CLIENTS='[{"appId":..}]'`;
+//! - `RUST_ECHO_<KEY>` for every key of the [schema](super::schema), `__` between nested keys, in
+//!   upper case: `RUST_ECHO_DATABASECONFIG__REDIS__KEYPREFIX`, `RUST_ECHO_CLIENTS='[{"appId":..}]'`;
 //! - a `.env` file in the working directory, as laravel-echo-server loads it (variables already in
 //!   the environment win);
 //! - a value of the form `${NAME}` is replaced by variable `NAME`.
 //!
-//! Values that parse as JSON (numbers, booleans, arrays, objects) are used as such, anything else
-//! as a string. Nested objects are created as needed.
+//! A value is handed to the schema as the string it is, and the key's type parses it: a string key
+//! keeps `1e5` or `007` as written, a number key reads digits, a flag reads `true`/`false`. Only a
+//! key whose value is a list or an object (`clients`, `headers`, `authHost`, `allowedOrigins`,
+//! `socketio.transports`) reads JSON, and falls back to the string (one URL, comma-separated
+//! origins) when the text is not a JSON array or object.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::schema::Document;
+
 /// laravel-echo-server's variables and the keys they set.
-const LES_VARS: &[(&str, &str)] = &[
+pub(super) const LES_VARS: &[(&str, &str)] = &[
     ("LARAVEL_ECHO_SERVER_AUTH_HOST", "authHost"),
     ("LARAVEL_ECHO_SERVER_DEBUG", "devMode"),
     ("LARAVEL_ECHO_SERVER_HOST", "host"),
@@ -45,60 +50,6 @@ const LES_VARS: &[(&str, &str)] = &[
     ("LARAVEL_ECHO_SERVER_SSL_PASS", "sslPassphrase"),
 ];
 
-/// Every key `RUST_ECHO_*` can set, as written in the config file.
-const KEYS: &[&str] = &[
-    "authHost",
-    "authEndpoint",
-    "authTimeout",
-    "clients",
-    "database",
-    "devMode",
-    "host",
-    "port",
-    "protocol",
-    "sslCertPath",
-    "sslKeyPath",
-    "sslCertChainPath",
-    "sslPassphrase",
-    "headers",
-    "maxChannelsPerSocket",
-    "maxChannelNameLength",
-    "maxBufferedPackets",
-    "maxConnections",
-    "maxConcurrentAuth",
-    "clientEventsPerSecond",
-    "clientEventBurst",
-    "allowedOrigins",
-    "trustedProxies",
-    "shutdownGracePeriod",
-    "metrics.enabled",
-    "metrics.host",
-    "metrics.port",
-    "databaseConfig.redis.host",
-    "databaseConfig.redis.port",
-    "databaseConfig.redis.password",
-    "databaseConfig.redis.username",
-    "databaseConfig.redis.db",
-    "databaseConfig.redis.keyPrefix",
-    "databaseConfig.redis.path",
-    "socketio.path",
-    "socketio.pingInterval",
-    "socketio.pingTimeout",
-    "socketio.upgradeTimeout",
-    "socketio.maxHttpBufferSize",
-    "socketio.transports",
-    "subscribers.http",
-    "subscribers.redis",
-    "apiOriginAllow.allowCors",
-    "apiOriginAllow.allowOrigin",
-    "apiOriginAllow.allowMethods",
-    "apiOriginAllow.allowHeaders",
-    "shm.enabled",
-    "shm.name",
-    "shm.size",
-    "shm.mode",
-];
-
 /// One value taken from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
@@ -106,18 +57,63 @@ pub struct Override {
     pub key: String,
     /// The variable it came from.
     pub var: String,
-    /// The value.
+    /// The value, as the key's type will read it.
     pub value: Value,
+}
+
+/// A key the environment can set: its dotted path and whether its value is a list or an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Dotted path, e.g. `databaseConfig.redis.port`.
+    pub path: String,
+    /// The value is an array or an object (read as JSON from a variable).
+    pub structured: bool,
+}
+
+impl Key {
+    /// The `RUST_ECHO_*` variable that sets this key.
+    pub fn variable(&self) -> String {
+        format!("RUST_ECHO_{}", self.path.replace('.', "__").to_uppercase())
+    }
+}
+
+/// Every key of the schema, read off its defaults: a nested object is a group of keys, anything
+/// else (a value, a list, a map such as `headers`, a key without a default) is one key.
+pub fn keys() -> Vec<Key> {
+    fn walk(prefix: &str, map: &Map<String, Value>, out: &mut Vec<Key>) {
+        for (name, value) in map {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match value {
+                Value::Object(inner) if !inner.is_empty() => walk(&path, inner, out),
+                other => out.push(Key {
+                    path,
+                    structured: other.is_array() || other.is_object(),
+                }),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(Value::Object(root)) = serde_json::to_value(Document::default()) {
+        walk("", &root, &mut out);
+    }
+    out
 }
 
 /// The variables: `.env` in `dir`, overridden by the process environment.
 pub fn variables(dir: &Path) -> BTreeMap<String, String> {
-    let mut vars = dotenv(&dir.join(".env"));
+    let mut vars: BTreeMap<String, String> = dotenvy::from_path_iter(dir.join(".env"))
+        .map(|lines| lines.filter_map(Result::ok).collect())
+        .unwrap_or_default();
     vars.extend(std::env::vars());
     vars
 }
 
-/// Which keys the variables set, in a stable order (laravel-echo-server's names first).
+/// Which keys the variables set, in a stable order (laravel-echo-server's names first, so that
+/// `RUST_ECHO_*` wins when both set a key).
 pub fn overrides(vars: &BTreeMap<String, String>) -> Vec<Override> {
     let resolve = |raw: &str| -> String {
         match raw.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
@@ -125,27 +121,32 @@ pub fn overrides(vars: &BTreeMap<String, String>) -> Vec<Override> {
             None => raw.to_owned(),
         }
     };
-    let mut out = Vec::new();
-    for (var, key) in LES_VARS {
-        if let Some(raw) = vars.get(*var).filter(|v| !v.is_empty()) {
-            out.push(Override {
-                key: (*key).to_owned(),
-                var: (*var).to_owned(),
-                value: parse(&resolve(raw)),
-            });
-        }
-    }
-    for key in KEYS {
-        let var = format!("RUST_ECHO_{}", key.replace('.', "__").to_uppercase());
-        if let Some(raw) = vars.get(&var).filter(|v| !v.is_empty()) {
-            out.push(Override {
-                key: (*key).to_owned(),
+    let keys = keys();
+    let les = LES_VARS.iter().filter_map(|(var, path)| {
+        let key = keys.iter().find(|k| k.path == *path)?;
+        Some(((*var).to_owned(), key))
+    });
+    let own = keys.iter().map(|k| (k.variable(), k));
+    les.chain(own)
+        .filter_map(|(var, key)| {
+            let raw = vars.get(&var).filter(|v| !v.is_empty())?;
+            Some(Override {
+                key: key.path.clone(),
+                value: typed(key, resolve(raw)),
                 var,
-                value: parse(&resolve(raw)),
-            });
-        }
+            })
+        })
+        .collect()
+}
+
+/// The string as the key will read it: JSON for a list or object key when it is one.
+fn typed(key: &Key, raw: String) -> Value {
+    if key.structured
+        && let Ok(v @ (Value::Array(_) | Value::Object(_))) = serde_json::from_str(&raw)
+    {
+        return v;
     }
-    out
+    Value::String(raw)
 }
 
 /// Set each override in `root`, creating nested objects as needed.
@@ -169,42 +170,9 @@ pub fn apply(root: &mut Value, overrides: &[Override]) {
     }
 }
 
-fn parse(raw: &str) -> Value {
-    match serde_json::from_str::<Value>(raw) {
-        Ok(v @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) => v,
-        _ => Value::String(raw.to_owned()),
-    }
-}
-
-/// `KEY=VALUE` lines; `#` comments, blank lines and an `export ` prefix are allowed, values may
-/// be quoted. A missing or unreadable file is no variables.
-fn dotenv(path: &Path) -> BTreeMap<String, String> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return BTreeMap::new();
-    };
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                return None;
-            }
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            let value = value.trim();
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-                .unwrap_or(value);
-            Some((key.trim().to_owned(), value.to_owned()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -213,48 +181,27 @@ mod tests {
             .collect()
     }
 
+    /// Every key of the schema has its variable; laravel-echo-server's variables name schema keys.
     #[test]
-    fn variables_map_to_keys_and_nest() {
-        let o = overrides(&vars(&[
-            ("LARAVEL_ECHO_SERVER_PORT", "6002"),
-            (
-                "RUST_ECHO_DATABASECONFIG__REDIS__KEYPREFIX",
-                "laravel_database_",
-            ),
-            ("RUST_ECHO_CLIENTS", r#"[{"appId":"a","key":"k"}]"#),
-            ("RUST_ECHO_AUTHHOST", "${APP_URL}"),
-            ("APP_URL", "http://app.test"),
-            ("RUST_ECHO_UNRELATED", "x"),
-        ]));
-        let mut root = json!({ "port": 6001, "databaseConfig": "not an object" });
-        apply(&mut root, &o);
-        assert_eq!(root["port"], 6002);
-        assert_eq!(
-            root["databaseConfig"]["redis"]["keyPrefix"],
-            "laravel_database_"
-        );
-        assert_eq!(root["clients"][0]["appId"], "a");
-        assert_eq!(root["authHost"], "http://app.test");
-        assert_eq!(o.len(), 4);
-    }
-
-    /// Every key the reader knows can be set from the environment, limits and metrics included.
-    #[test]
-    fn operational_keys_are_settable() {
-        let vars = vars(&[
-            ("RUST_ECHO_MAXCONNECTIONS", "10"),
-            ("RUST_ECHO_METRICS__PORT", "9700"),
-            ("RUST_ECHO_METRICS__ENABLED", "false"),
-            ("RUST_ECHO_CLIENTEVENTSPERSECOND", "4"),
-            ("RUST_ECHO_SHUTDOWNGRACEPERIOD", "2500"),
-        ]);
-        let mut root = json!({});
-        apply(&mut root, &overrides(&vars));
-        let c = crate::Config::from_value(&root, "env").unwrap().config;
-        assert_eq!(c.limits.max_connections, 10);
-        assert_eq!((c.metrics.enabled, c.metrics.port), (false, 9700));
-        assert_eq!(c.limits.client_events_per_second, 4);
-        assert_eq!(c.shutdown_grace, std::time::Duration::from_millis(2500));
+    fn every_key_is_settable() {
+        let keys: Vec<String> = super::keys().into_iter().map(|k| k.path).collect();
+        for key in [
+            "authHost",
+            "clients",
+            "databaseConfig.redis.keyPrefix",
+            "socketio.transports",
+            "shm.mode",
+            "metrics.port",
+            "headers",
+            "host",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} in {keys:?}");
+        }
+        let set = super::overrides(&vars(&[("RUST_ECHO_SSLPASSPHRASE", "pw")]));
+        assert_eq!(set[0].key, "sslPassphrase");
+        for (var, _) in super::LES_VARS {
+            assert_eq!(super::overrides(&vars(&[(var, "x")])).len(), 1, "{var}");
+        }
     }
 
     #[test]
@@ -263,13 +210,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join(".env"),
-            "# c\nexport A=1\nB=\"two words\"\nC='x'\n\nbad line\n",
+            "# c\nexport A_1=1\nB_1=\"two words\"\nC_1='x'\n\n",
         )
         .unwrap();
-        let v = dotenv(&dir.join(".env"));
-        assert_eq!(v.get("A").map(String::as_str), Some("1"));
-        assert_eq!(v.get("B").map(String::as_str), Some("two words"));
-        assert_eq!(v.get("C").map(String::as_str), Some("x"));
-        assert_eq!(v.len(), 3);
+        let v = super::variables(&dir);
+        assert_eq!(v.get("A_1").map(String::as_str), Some("1"));
+        assert_eq!(v.get("B_1").map(String::as_str), Some("two words"));
+        assert_eq!(v.get("C_1").map(String::as_str), Some("x"));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

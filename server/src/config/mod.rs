@@ -1,72 +1,35 @@
 //! Server configuration: the keys and defaults of `laravel-echo-server.json` (so a user can swap
-//! the binary and keep the file), plus the few keys rust-echo adds. Reading and validating only;
-//! where values come from (file, PHP array, environment) is the caller's business.
+//! the binary and keep the file), plus the keys rust-echo adds, in one typed schema.
+//!
+//! - [`schema`]: every key, its type and its default (serde derive);
+//! - `values`: the value types, each parsing its JSON and its string form;
+//! - [`env`]: `LARAVEL_ECHO_SERVER_*`, `RUST_ECHO_*` and `.env`, keyed by the schema;
+//! - `load`: JSON through the schema, warnings for unused keys, errors naming key and source;
+//! - `build`: from the schema's document to the [`Config`] the server runs with;
+//! - `model`: [`Config`] and its parts.
 //!
 //! Unlike laravel-echo-server, nested objects are merged key by key with the defaults: a file with
 //! `"subscribers": {"http": false}` keeps the Redis subscriber on instead of silently dropping it.
 
+mod build;
 pub mod env;
-mod operations;
-mod reader;
+mod load;
+mod model;
+pub mod schema;
 #[cfg(test)]
 mod tests;
+mod values;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::ConfigError;
-use reader::Reader;
-
-/// Where the server listens and how it talks to clients, Laravel and Redis.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// Base URLs of the Laravel app for channel authorization (`authHost`, string or array).
-    pub auth_host: Vec<String>,
-    /// Path appended to the chosen auth host (`authEndpoint`).
-    pub auth_endpoint: String,
-    /// How long an auth request may take before the subscription fails with status 0
-    /// (`authTimeout`, milliseconds; laravel-echo-server waits forever).
-    pub auth_timeout: Duration,
-    /// API credentials for the HTTP API (`clients`).
-    pub clients: Vec<ApiClient>,
-    /// The Redis subscriber's connection (`databaseConfig.redis`).
-    pub redis: RedisConfig,
-    /// Verbose logging of joins, leaves, auth results and messages (`devMode`).
-    pub dev_mode: bool,
-    /// Listen address; `None` listens on all interfaces (`host`).
-    pub host: Option<String>,
-    /// Listen port; 0 picks a free one (`port`).
-    pub port: u16,
-    /// `http` or `https` (`protocol`).
-    pub protocol: Protocol,
-    /// Certificate and key for `https` (`sslCertPath`, `sslKeyPath`, `sslCertChainPath`,
-    /// `sslPassphrase`); `Some` exactly when the protocol is `https`.
-    pub tls: Option<TlsFiles>,
-    /// The Prometheus listener (`metrics`).
-    pub metrics: MetricsConfig,
-    /// Socket.IO transport options (`socketio`).
-    pub socketio: SocketIoOptions,
-    /// Which ingresses are on (`subscribers`).
-    pub subscribers: Subscribers,
-    /// CORS headers for the HTTP API (`apiOriginAllow`).
-    pub api_origin_allow: ApiOriginAllow,
-    /// Browser origins allowed to open a socket (`allowedOrigins`); empty allows any.
-    pub allowed_origins: crate::origin::AllowedOrigins,
-    /// Peers whose `X-Forwarded-For` is kept as they sent it (`trustedProxies`: addresses or
-    /// CIDR ranges); from any other peer it is a claim and the peer address is appended.
-    pub trusted_proxies: crate::forwarded::TrustedProxies,
-    /// Extra response headers for the HTTP API (`headers`).
-    pub headers: Vec<(String, String)>,
-    /// Bounds on what one client may make the server hold.
-    pub limits: Limits,
-    /// The shared-memory ring PHP processes on this host publish through (`shm`).
-    pub shm: ShmConfig,
-    /// How long a graceful shutdown may take before connections are dropped
-    /// (`shutdownGracePeriod`, milliseconds).
-    pub shutdown_grace: Duration,
-}
+pub use model::{
+    ApiClient, ApiOriginAllow, Config, Limits, MetricsConfig, Protocol, RedisConfig, ShmConfig,
+    SocketIoOptions, Subscribers, TlsFiles,
+};
 
 /// `host:port` for binding, with an IPv6 host in brackets.
 pub(crate) fn socket_address(host: &str, port: u16) -> String {
@@ -77,215 +40,11 @@ pub(crate) fn socket_address(host: &str, port: u16) -> String {
     }
 }
 
-/// The TLS files of an `https` server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// PEM certificate, leaf first (`sslCertPath`).
-    pub cert: PathBuf,
-    /// PEM private key: PKCS#8, PKCS#1 or SEC1, or encrypted PKCS#8 (`sslKeyPath`).
-    pub key: PathBuf,
-    /// PEM intermediate certificates appended to the chain (`sslCertChainPath`).
-    pub chain: Option<PathBuf>,
-    /// Decrypts an encrypted key (`sslPassphrase`).
-    pub passphrase: Option<String>,
-}
-
-/// Where Prometheus scrapes `/metrics` (`metrics` object). A listener of its own, so the
-/// numbers are not exposed on the public port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricsConfig {
-    /// Serve `/metrics` (`metrics.enabled`).
-    pub enabled: bool,
-    /// Listen address (`metrics.host`).
-    pub host: String,
-    /// Listen port; 0 picks a free one (`metrics.port`).
-    pub port: u16,
-}
-
-/// The shared-memory ring (`shm` object).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShmConfig {
-    /// Create the ring (`shm.enabled`).
-    pub enabled: bool,
-    /// Ring name in `/dev/shm`; `None` derives it from the port (`rust-echo-<port>`).
-    pub name: Option<String>,
-    /// Data bytes, rounded up to a power of two (`shm.size`).
-    pub size: u64,
-    /// File mode, e.g. `0o660` so web workers of the same group can publish (`shm.mode`).
-    pub mode: u32,
-}
-
-impl ShmConfig {
-    /// The ring name for a server listening on `port`.
-    pub fn name_for(&self, port: u16) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| crate::shm::default_name(port))
-    }
-}
-
-/// One HTTP API client (`clients[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiClient {
-    /// The app id in `/apps/:appId/...`.
-    pub app_id: String,
-    /// The secret key, sent as `Authorization: Bearer <key>` or `?auth_key=<key>`.
-    pub key: String,
-}
-
-/// Connection to the Redis server whose Pub/Sub the server subscribes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedisConfig {
-    /// Host name or address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Unix socket path; used instead of host and port when set.
-    pub path: Option<String>,
-    /// ACL user name.
-    pub username: Option<String>,
-    /// Password.
-    pub password: Option<String>,
-    /// Database number (Pub/Sub ignores it; kept for the connection handshake).
-    pub db: i64,
-    /// Prefix Laravel puts in front of every channel (`keyPrefix`, e.g. `laravel_database_`).
-    pub key_prefix: String,
-}
-
-/// Which protocol the listener speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    /// Plain HTTP and WebSocket.
-    Http,
-    /// TLS.
-    Https,
-}
-
-/// The subset of socket.io server options that apply to this server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SocketIoOptions {
-    /// Request path of the Socket.IO endpoint.
-    pub path: String,
-    /// Interval between heartbeats.
-    pub ping_interval: Duration,
-    /// How long a heartbeat may go unanswered.
-    pub ping_timeout: Duration,
-    /// How long a transport upgrade may take.
-    pub upgrade_timeout: Duration,
-    /// Largest packet a client may send, in bytes.
-    pub max_http_buffer_size: u64,
-    /// Allow the HTTP long-polling transport.
-    pub polling: bool,
-    /// Allow the WebSocket transport.
-    pub websocket: bool,
-}
-
-/// Ingress switches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Subscribers {
-    /// `POST /apps/:appId/events`.
-    pub http: bool,
-    /// Redis `PSUBSCRIBE`.
-    pub redis: bool,
-}
-
-/// CORS headers added to every HTTP API response when `allow_cors` is on.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ApiOriginAllow {
-    /// Whether to add the headers.
-    pub allow_cors: bool,
-    /// `Access-Control-Allow-Origin`.
-    pub allow_origin: String,
-    /// `Access-Control-Allow-Methods`.
-    pub allow_methods: String,
-    /// `Access-Control-Allow-Headers`.
-    pub allow_headers: String,
-}
-
-/// Bounds that keep one client from making the server hold unbounded state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Channels one socket may be subscribed to at once (`maxChannelsPerSocket`).
-    pub max_channels_per_socket: usize,
-    /// Longest accepted channel name in bytes (`maxChannelNameLength`).
-    pub max_channel_name_length: usize,
-    /// Packets queued per connection (`maxBufferedPackets`). Queued broadcasts share one
-    /// encoded buffer, so this costs little. A connection that has this many queued and has not
-    /// accepted a byte for two seconds is disconnected.
-    pub max_buffered_packets: usize,
-    /// Open Socket.IO connections; further handshakes get HTTP 503 (`maxConnections`, 0: no
-    /// limit besides the process's file descriptors).
-    pub max_connections: usize,
-    /// Authorization requests in flight to the app at once; further subscribes wait for a slot
-    /// within `authTimeout` (`maxConcurrentAuth`).
-    pub max_concurrent_auth: usize,
-    /// Client events (whispers) one socket may send per second, on average
-    /// (`clientEventsPerSecond`, 0: no limit).
-    pub client_events_per_second: u32,
-    /// Client events one socket may send in a burst (`clientEventBurst`).
-    pub client_event_burst: u32,
-}
-
 impl Default for Config {
+    /// The schema's defaults.
     fn default() -> Self {
-        Config {
-            auth_host: vec!["http://localhost".to_owned()],
-            auth_endpoint: "/broadcasting/auth".to_owned(),
-            auth_timeout: Duration::from_secs(10),
-            clients: Vec::new(),
-            redis: RedisConfig {
-                host: "127.0.0.1".to_owned(),
-                port: 6379,
-                path: None,
-                username: None,
-                password: None,
-                db: 0,
-                key_prefix: String::new(),
-            },
-            dev_mode: false,
-            host: None,
-            port: 6001,
-            protocol: Protocol::Http,
-            tls: None,
-            metrics: MetricsConfig {
-                enabled: true,
-                host: "127.0.0.1".to_owned(),
-                port: 9601,
-            },
-            socketio: SocketIoOptions {
-                path: "/socket.io".to_owned(),
-                ping_interval: Duration::from_millis(25_000),
-                ping_timeout: Duration::from_millis(5_000),
-                upgrade_timeout: Duration::from_millis(10_000),
-                max_http_buffer_size: 100_000,
-                polling: true,
-                websocket: true,
-            },
-            subscribers: Subscribers {
-                http: true,
-                redis: true,
-            },
-            api_origin_allow: ApiOriginAllow::default(),
-            allowed_origins: crate::origin::AllowedOrigins::default(),
-            trusted_proxies: crate::forwarded::TrustedProxies::default(),
-            headers: Vec::new(),
-            limits: Limits {
-                max_channels_per_socket: 1_000,
-                max_channel_name_length: 1_000,
-                max_buffered_packets: 4_096,
-                max_connections: 100_000,
-                max_concurrent_auth: 100,
-                client_events_per_second: 10,
-                client_event_burst: 20,
-            },
-            shutdown_grace: Duration::from_secs(10),
-            shm: ShmConfig {
-                enabled: true,
-                name: None,
-                size: 16 * 1024 * 1024,
-                mode: 0o600,
-            },
-        }
+        build::config(schema::Document::default())
+            .unwrap_or_else(|e| unreachable!("default `{}` is invalid: {}", e.key, e.reason))
     }
 }
 
@@ -304,7 +63,7 @@ impl Config {
     /// # Errors
     /// The file is missing, unreadable, not JSON, or holds an invalid value.
     pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-        Self::from_value(&read_json(path)?, &path.display().to_string())
+        load::build(load::read_json(path)?, &path.display().to_string(), &[])
     }
 
     /// Read a config file and apply the environment's overrides over it (see [`env`]); an
@@ -314,23 +73,21 @@ impl Config {
     /// As [`Config::load`].
     pub fn load_with_env(
         path: &Path,
-        vars: &std::collections::BTreeMap<String, String>,
+        vars: &BTreeMap<String, String>,
     ) -> Result<Loaded, ConfigError> {
-        let mut value = read_json(path)?;
-        let overrides = env::overrides(vars);
-        env::apply(&mut value, &overrides);
-        Self::from_value(&value, &path.display().to_string()).map_err(|e| match e {
-            ConfigError::Invalid { key, reason, .. }
-                if let Some(o) = overrides.iter().rev().find(|o| key.starts_with(&o.key)) =>
-            {
-                ConfigError::Invalid {
-                    key,
-                    source_name: format!("environment variable {}", o.var),
-                    reason,
-                }
-            }
-            other => other,
-        })
+        Self::from_value_with_env(load::read_json(path)?, &path.display().to_string(), vars)
+    }
+
+    /// As [`Config::load_with_env`], for a configuration already read (e.g. from standard input).
+    ///
+    /// # Errors
+    /// As [`Config::from_value`].
+    pub fn from_value_with_env(
+        value: Value,
+        source_name: &str,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<Loaded, ConfigError> {
+        load::build(value, source_name, &env::overrides(vars))
     }
 
     /// Build a configuration from a JSON object with laravel-echo-server's keys; missing keys
@@ -339,34 +96,11 @@ impl Config {
     /// # Errors
     /// A key holds a value of the wrong type or out of range.
     pub fn from_value(value: &Value, source_name: &str) -> Result<Loaded, ConfigError> {
-        let mut reader = Reader::new(value, source_name)?;
-        let config = reader.config()?;
-        Ok(Loaded {
-            config,
-            warnings: reader.into_warnings(),
-        })
+        load::build(value.clone(), source_name, &[])
     }
 
     /// The Redis key prefix actually in use (empty when none).
     pub fn key_prefix(&self) -> &str {
         &self.redis.key_prefix
     }
-}
-
-/// The config file as JSON, with errors that say whether it is missing, unreadable or not JSON.
-fn read_json(path: &Path) -> Result<Value, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            ConfigError::NotFound(path.to_owned())
-        } else {
-            ConfigError::Unreadable {
-                path: path.to_owned(),
-                source,
-            }
-        }
-    })?;
-    serde_json::from_str(&text).map_err(|source| ConfigError::Syntax {
-        path: path.to_owned(),
-        source,
-    })
 }

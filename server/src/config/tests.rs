@@ -2,6 +2,8 @@
 
 use super::Config;
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 #[test]
@@ -89,4 +91,297 @@ fn limits_metrics_and_tls_keys() {
         err(json!({ "protocol": "https", "sslKeyPath": "/k" })),
         "invalid value for `sslCertPath` in t: required when protocol is \"https\""
     );
+}
+
+/// A port string with more than five digits is refused, not cut to its last five; any 1-5 digit
+/// port is taken (laravel-echo-server's regex wanted at least two).
+#[test]
+fn port_keeps_every_digit() {
+    let c = |v| Config::from_value(&json!({ "port": v }), "t").map(|l| l.config.port);
+    assert_eq!(
+        c(json!("123456")).unwrap_err().to_string(),
+        "invalid value for `port` in t: expected a port number (0-65535)"
+    );
+    assert_eq!(c(json!("1")).unwrap(), 1);
+    assert_eq!(c(json!("65535")).unwrap(), 65535);
+    assert!(c(json!("65536")).is_err());
+}
+
+/// Flags take true/false (also as strings); "1" and "0" are not guessed.
+#[test]
+fn flags_are_true_or_false() {
+    let c = |v| Config::from_value(&json!({ "devMode": v }), "t").map(|l| l.config.dev_mode);
+    assert!(c(json!(true)).unwrap());
+    assert!(c(json!("TRUE")).unwrap());
+    assert!(!c(json!("false")).unwrap());
+    for v in [json!("1"), json!("0"), json!(1), json!("yes")] {
+        assert_eq!(
+            c(v).unwrap_err().to_string(),
+            "invalid value for `devMode` in t: expected true or false"
+        );
+    }
+}
+
+/// `null` is "not set", as in laravel-echo-server's own files.
+#[test]
+fn null_keeps_the_default() {
+    let c = Config::from_value(
+        &json!({ "host": null, "authEndpoint": null, "databaseConfig": { "redis": { "port": null } } }),
+        "t",
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c, Config::default());
+}
+
+/// A laravel-echo-server file as its `configure` writes it reads without warnings.
+#[test]
+fn laravel_echo_server_file_reads_quietly() {
+    let l = Config::from_value(
+        &json!({
+            "authHost": "http://localhost", "authEndpoint": "/broadcasting/auth", "clients": [],
+            "database": "redis",
+            "databaseConfig": { "redis": {}, "sqlite": { "databasePath": "/database/laravel-echo-server.sqlite" } },
+            "devMode": false, "host": null, "port": "6001", "protocol": "http", "socketio": {},
+            "secureOptions": 67108864, "sslCertPath": "", "sslKeyPath": "", "sslCertChainPath": "",
+            "sslPassphrase": "", "subscribers": { "http": true, "redis": true },
+            "apiOriginAllow": { "allowCors": false, "allowOrigin": "", "allowMethods": "", "allowHeaders": "" }
+        }),
+        "t",
+    )
+    .unwrap();
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(l.config, Config::default());
+}
+
+/// Keys the schema does not use are reported with their path, each with its reason.
+#[test]
+fn ignored_keys_are_named_by_path() {
+    let l = Config::from_value(
+        &json!({
+            "socketio": { "cookie": "io" },
+            "databaseConfig": { "redis": { "sentinels": [], "family": 4 } },
+            "metrics": { "typo": 1 }
+        }),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(
+        l.warnings,
+        [
+            "`databaseConfig.redis.family` is not used by this server",
+            "`databaseConfig.redis.sentinels` is not supported; connecting to 127.0.0.1:6379",
+            "unknown key `metrics.typo` is ignored",
+            "`socketio.cookie` has no effect on this server",
+        ]
+    );
+}
+
+/// Errors inside arrays name the element.
+#[test]
+fn errors_name_array_elements() {
+    let e = Config::from_value(&json!({ "clients": [{ "appId": "a", "key": "" }] }), "t")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "invalid value for `clients[0].key` in t: expected a non-empty string"
+    );
+}
+
+fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Load `file` (written to a file named f.json) with these variables.
+fn with_env(file: serde_json::Value, pairs: &[(&str, &str)]) -> Result<Config, String> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rust-echo-env-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f.json"), file.to_string()).unwrap();
+    let loaded = Config::load_with_env(&dir.join("f.json"), &vars(pairs));
+    let _ = std::fs::remove_dir_all(&dir);
+    loaded.map(|l| l.config).map_err(|e| e.to_string())
+}
+
+/// A string key keeps the variable's text: `1e5` is not the number 100000, a long run of digits
+/// is not a float.
+#[test]
+fn environment_strings_stay_strings() {
+    let c = with_env(
+        json!({}),
+        &[
+            ("LARAVEL_ECHO_SERVER_REDIS_PASSWORD", "1e5"),
+            (
+                "RUST_ECHO_DATABASECONFIG__REDIS__KEYPREFIX",
+                "12345678901234567890123",
+            ),
+            ("RUST_ECHO_SHM__NAME", "007"),
+            ("RUST_ECHO_AUTHENDPOINT", "true"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.redis.password.as_deref(), Some("1e5"));
+    assert_eq!(c.redis.key_prefix, "12345678901234567890123");
+    assert_eq!(c.shm.name.as_deref(), Some("007"));
+    assert_eq!(c.auth_endpoint, "true");
+}
+
+/// A JSON number in a string key is kept as written when it is an integer, and refused when its
+/// text would change (a fraction, an exponent, more digits than 64 bits hold).
+#[test]
+fn numbers_in_string_keys_keep_their_text() {
+    let redis = |v: serde_json::Value| {
+        Config::from_value(
+            &json!({ "databaseConfig": { "redis": { "password": v } } }),
+            "t",
+        )
+        .map(|l| l.config.redis.password)
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(redis(json!(12345)).unwrap().as_deref(), Some("12345"));
+    let refused = "invalid value for `databaseConfig.redis.password` in t: expected a string (quote numbers that are not whole)";
+    assert_eq!(redis(json!(1e5)).unwrap_err(), refused);
+    let long: serde_json::Value = serde_json::from_str("12345678901234567890123").unwrap();
+    assert_eq!(redis(long).unwrap_err(), refused);
+}
+
+/// `trustedProxies` reads addresses and CIDR ranges, as an array or comma-separated.
+#[test]
+fn trusted_proxies() {
+    let c = with_env(
+        json!({}),
+        &[("RUST_ECHO_TRUSTEDPROXIES", "10.0.0.0/8, 127.0.0.1")],
+    )
+    .unwrap();
+    assert_ne!(
+        c.trusted_proxies,
+        crate::forwarded::TrustedProxies::default()
+    );
+    let e = Config::from_value(&json!({ "trustedProxies": ["not an address"] }), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("invalid value for `trustedProxies` in t: "),
+        "{e}"
+    );
+}
+
+/// Each variable is parsed by its key's type, and an invalid one is named.
+#[test]
+fn environment_values_parse_by_type() {
+    let c = with_env(
+        json!({ "port": 6001, "databaseConfig": "not an object" }),
+        &[
+            ("LARAVEL_ECHO_SERVER_PORT", "6002"),
+            ("LARAVEL_ECHO_SERVER_REDIS_HOST", "redis.test"),
+            ("RUST_ECHO_CLIENTS", r#"[{"appId":"a","key":"k"}]"#),
+            ("RUST_ECHO_AUTHHOST", "${APP_URL}"),
+            ("APP_URL", "http://app.test"),
+            ("RUST_ECHO_ALLOWEDORIGINS", "https://a.test, *.b.test"),
+            ("RUST_ECHO_SOCKETIO__TRANSPORTS", r#"["websocket"]"#),
+            ("RUST_ECHO_HEADERS", r#"{"X-A":"1"}"#),
+            ("RUST_ECHO_MAXCONNECTIONS", "10"),
+            ("RUST_ECHO_METRICS__ENABLED", "false"),
+            ("RUST_ECHO_SHM__MODE", "0660"),
+            ("RUST_ECHO_SHUTDOWNGRACEPERIOD", "2500"),
+            ("RUST_ECHO_UNRELATED", "x"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.port, 6002);
+    assert_eq!(c.redis.host, "redis.test");
+    assert_eq!(c.clients[0].app_id, "a");
+    assert_eq!(c.auth_host, ["http://app.test"]);
+    assert!(c.allowed_origins.allows("https://x.b.test"));
+    assert!(!c.socketio.polling && c.socketio.websocket);
+    assert_eq!(c.headers, [("X-A".to_owned(), "1".to_owned())]);
+    assert_eq!(c.limits.max_connections, 10);
+    assert!(!c.metrics.enabled);
+    assert_eq!(c.shm.mode, 0o660);
+    assert_eq!(c.shutdown_grace, std::time::Duration::from_millis(2500));
+
+    let err = |pairs: &[(&str, &str)]| with_env(json!({}), pairs).unwrap_err();
+    assert_eq!(
+        err(&[("LARAVEL_ECHO_SERVER_PORT", "123456")]),
+        "invalid value for `port` in environment variable LARAVEL_ECHO_SERVER_PORT: expected a port number (0-65535)"
+    );
+    assert_eq!(
+        err(&[("RUST_ECHO_DEVMODE", "1")]),
+        "invalid value for `devMode` in environment variable RUST_ECHO_DEVMODE: expected true or false"
+    );
+    assert_eq!(
+        err(&[("RUST_ECHO_CLIENTS", r#"[{"appId":"a"}]"#)]),
+        "invalid value for `clients[0]` in environment variable RUST_ECHO_CLIENTS: missing field `key`"
+    );
+}
+
+/// The schema's defaults are laravel-echo-server's plus rust-echo's documented ones.
+#[test]
+fn defaults() {
+    use super::*;
+    use std::time::Duration;
+    let expected = Config {
+        auth_host: vec!["http://localhost".to_owned()],
+        auth_endpoint: "/broadcasting/auth".to_owned(),
+        auth_timeout: Duration::from_secs(10),
+        clients: Vec::new(),
+        redis: RedisConfig {
+            host: "127.0.0.1".to_owned(),
+            port: 6379,
+            path: None,
+            username: None,
+            password: None,
+            db: 0,
+            key_prefix: String::new(),
+        },
+        dev_mode: false,
+        host: None,
+        port: 6001,
+        protocol: Protocol::Http,
+        tls: None,
+        metrics: MetricsConfig {
+            enabled: true,
+            host: "127.0.0.1".to_owned(),
+            port: 9601,
+        },
+        socketio: SocketIoOptions {
+            path: "/socket.io".to_owned(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(5_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_http_buffer_size: 100_000,
+            polling: true,
+            websocket: true,
+        },
+        subscribers: Subscribers {
+            http: true,
+            redis: true,
+        },
+        api_origin_allow: ApiOriginAllow::default(),
+        allowed_origins: crate::origin::AllowedOrigins::default(),
+        trusted_proxies: crate::forwarded::TrustedProxies::default(),
+        headers: Vec::new(),
+        limits: Limits {
+            max_channels_per_socket: 1_000,
+            max_channel_name_length: 1_000,
+            max_buffered_packets: 4_096,
+            max_connections: 100_000,
+            max_concurrent_auth: 100,
+            client_events_per_second: 10,
+            client_event_burst: 20,
+        },
+        shutdown_grace: Duration::from_secs(10),
+        shm: ShmConfig {
+            enabled: true,
+            name: None,
+            size: 16 * 1024 * 1024,
+            mode: 0o600,
+        },
+    };
+    assert_eq!(Config::default(), expected);
 }

@@ -2,44 +2,12 @@
 //! the file, the start-up banner, SIGTERM.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+mod lock;
+mod support;
+
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rust-echo");
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rust-echo-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Read the started server's stdout up to and including `Server ready!`.
-fn banner_until_ready(child: &mut std::process::Child) -> Vec<String> {
-    let mut banner = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let ready = line == "Server ready!";
-        banner.push(line);
-        if ready {
-            break;
-        }
-    }
-    banner
-}
-
-fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{BIN, banner_until_ready, run, signal, temp_dir, write_config};
 
 /// No config file: exit 1 with the path named.
 #[test]
@@ -133,79 +101,6 @@ fn version_and_help() {
     let (code, out, _) = run(&["--help"], &dir);
     assert_eq!(code, 0);
     assert!(out.contains("start"));
-}
-
-/// Send `signal` (e.g. `TERM`) to the child with kill(1).
-fn signal(child: &std::process::Child, signal: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{signal}");
-}
-
-fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["start", "--dir"])
-        .arg(dir)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let banner = banner_until_ready(&mut child);
-    (child, banner)
-}
-
-fn write_config(dir: &Path) {
-    std::fs::write(
-        dir.join("laravel-echo-server.json"),
-        r#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"shm":{"enabled":false}}"#,
-    )
-    .unwrap();
-}
-
-/// The lock file: a second start is refused, `--force` replaces the first, `stop` ends the
-/// server and removes the lock.
-#[test]
-fn lock_file_force_and_stop() {
-    let dir = temp_dir("lock");
-    write_config(&dir);
-    let lock = dir.join("laravel-echo-server.json.lock");
-    let (mut first, _) = spawn_start(&dir, &[]);
-    let recorded: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
-    assert_eq!(recorded["process"], first.id());
-
-    let (code, _, err) = run(&["start", "--dir", dir.to_str().unwrap()], &dir);
-    assert_eq!(code, 1);
-    assert_eq!(
-        err.trim(),
-        "Error: There is already a server running! Use the option '--force' to stop it and start another one."
-    );
-
-    let (mut second, banner) = spawn_start(&dir, &["--force"]);
-    assert_eq!(banner.last().map(String::as_str), Some("Server ready!"));
-    assert_eq!(
-        first.wait().unwrap().code(),
-        Some(0),
-        "the first server stopped gracefully"
-    );
-    let recorded: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
-    assert_eq!(recorded["process"], second.id());
-
-    let (code, out, _) = run(&["stop", "--dir", dir.to_str().unwrap()], &dir);
-    assert_eq!((code, out.trim()), (0, "Closed the running server."));
-    assert_eq!(second.wait().unwrap().code(), Some(0));
-    assert!(!lock.exists());
-    let (code, _, err) = run(&["stop", "--dir", dir.to_str().unwrap()], &dir);
-    assert_eq!(
-        (code, err.trim()),
-        (1, "Error: Could not find any lock file.")
-    );
 }
 
 /// `client:add` and `client:remove` edit only the clients, keep unknown keys, and refuse an
@@ -405,5 +300,52 @@ fn json_logs() {
         lines
             .iter()
             .all(|l| l["level"].is_string() && l["timestamp"].is_string())
+    );
+}
+
+/// `start --config - --no-env` takes the whole configuration from standard input (no file holds
+/// its secrets), applies no variable, and writes no lock file.
+#[test]
+fn configuration_from_standard_input() {
+    let dir = temp_dir("stdin");
+    let mut child = Command::new(BIN)
+        .args(["start", "--config", "-", "--no-env"])
+        .current_dir(&dir)
+        .env("RUST_ECHO_HOST", "10.9.9.9")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(
+        &mut stdin,
+        br#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"shm":{"enabled":false},
+            "databaseConfig":{"redis":{"password":"s3cret"}},"metrics":{"enabled":false}}"#,
+    )
+    .unwrap();
+    drop(stdin);
+    let banner = banner_until_ready(&mut child);
+    assert!(
+        banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
+        "RUST_ECHO_HOST is not applied: {banner:?}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no lock file");
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    let out = Command::new(BIN)
+        .args(["start", "--config", "-"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("Error: the configuration on standard input is not valid JSON: EOF"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
