@@ -151,12 +151,10 @@ class RustBroadcaster extends RedisBroadcaster
 
     /**
      * Name the ring this process publishes to, as the extension picks it (rust_echo.ring, then
-     * RUST_ECHO_RING, then the default server's).
+     * RUST_ECHO_RING, then the default server's). Only reached with the extension loaded.
      */
     protected function ringName(): string
     {
-        $name = ini_get('rust_echo.ring') ?: getenv('RUST_ECHO_RING');
-
-        return $name ? '"' . $name . '"' : 'of the server on the default port';
+        return '"' . \RustEcho\ring_name() . '"';
     }
 }

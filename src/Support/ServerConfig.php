@@ -65,8 +65,8 @@ class ServerConfig
 
     /**
      * Get the ring a server with this configuration creates: its `shm.name`, else the name the
-     * server derives from its port. Null when neither is known (the extension then uses the
-     * default server's ring).
+     * engine derives from its port (asked of the extension, which names it as the server does).
+     * Null when neither is known, or without the extension (nothing here publishes to a ring).
      *
      * @param  array<string, mixed>  $server
      */
@@ -75,8 +75,11 @@ class ServerConfig
         if (isset($server['shm']['name'])) {
             return (string) $server['shm']['name'];
         }
+        if (!isset($server['port']) || !function_exists('RustEcho\\ring_name')) {
+            return null;
+        }
 
-        return isset($server['port']) ? 'rust-echo-' . $server['port'] : null;
+        return \RustEcho\ring_name((int) $server['port']);
     }
 
     /**
