@@ -9,14 +9,14 @@ EXT := target/debug/librust_echo.so
 
 DEMO_JS := examples/demo/public/build/app.js
 
-.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench bench-quick bench-php
+.PHONY: help setup build demo demo-assets test test-rust test-php test-laravel11 test-e2e lint fmt fuzz bench bench-quick bench-php
 
 help:
 	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
 	@echo "make test       every suite: lint, Rust unit and integration, PHP, e2e (Node + real clients)"
 	@echo "make bench      rust-echo vs laravel-echo-server and a raw broadcaster, full sizes (about 20 min; writes docs/benchmarks.png)"
 	@echo "make bench-quick  the same with smaller counts (under 5 min)"
-	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
+	@echo "make test-rust | test-php | test-laravel11 | test-e2e | lint | fuzz | bench-php"
 
 setup:
 	@scripts/setup.sh
@@ -32,7 +32,7 @@ demo: build demo-assets
 demo-assets: setup
 	cd examples/demo && npm run --silent build
 
-test: build lint test-rust test-php test-e2e
+test: build lint test-rust test-php test-laravel11 test-e2e
 	@echo "all suites passed"
 
 lint: setup
@@ -50,6 +50,13 @@ test-rust: build
 test-php: build
 	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
 	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/phpunit.xml
+
+# A real Laravel 11 app (.build/laravel11-app, from the skeleton; scripts/setup-laravel11.sh) with
+# the package: rust-echo:serve, php -S workers, artisan and queue:work publishing over the ring
+# to laravel-echo clients, no Redis running.
+test-laravel11: build
+	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
+	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/Laravel11/phpunit.xml
 
 # laravel-echo + socket.io-client 2.x and 4.x against the built binary; the suite starts its own
 # redis-server and auth endpoint.
