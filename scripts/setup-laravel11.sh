@@ -109,6 +109,8 @@ install_app() {
     cd "$APP" &&
       composer install --no-dev --quiet &&
       cp .env.example .env &&
+      # The tests choose these per process; Octane would reset them from .env in its workers.
+      sed -i '/^APP_URL=/d;/^REDIS_PORT=/d' .env &&
       # A Redis-free app: the rust driver over the ring, the database queue, no Redis subscriber.
       printf '%s\n' '' BROADCAST_CONNECTION=rust QUEUE_CONNECTION=database SESSION_DRIVER=array \
         CACHE_STORE=file AUTH_GUARD=test-header RUST_ECHO_REDIS=false >>.env &&

@@ -15,6 +15,12 @@ Route::get('/ping/{text}', function (Request $request, string $text) {
     return ['sent' => $text, 'pid' => getmypid()];
 });
 
+Route::get('/via/{connection}/{text}', function (string $connection, string $text) {
+    broadcast(new Ping($text))->via($connection);
+
+    return ['sent' => $text, 'via' => $connection];
+});
+
 Route::get('/others/{text}', function (string $text) {
     broadcast(new Ping($text))->toOthers();
 

@@ -3,6 +3,7 @@
 namespace App\Events;
 
 use Illuminate\Broadcasting\Channel;
+use Illuminate\Broadcasting\InteractsWithBroadcasting;
 use Illuminate\Broadcasting\InteractsWithSockets;
 use Illuminate\Contracts\Broadcasting\ShouldBroadcastNow;
 
@@ -11,6 +12,7 @@ use Illuminate\Contracts\Broadcasting\ShouldBroadcastNow;
  */
 class Ping implements ShouldBroadcastNow
 {
+    use InteractsWithBroadcasting;
     use InteractsWithSockets;
 
     /**

@@ -18,6 +18,11 @@ class AppServiceProvider extends ServiceProvider
         // The test clients (laravel-echo in Node) carry no session cookie; they name their user
         // in a header that rust-echo passes on to /broadcasting/auth.
         config(['auth.guards.test-header' => ['driver' => 'test-header']]);
+
+        // One `rust` connection per transport setting, for the routes that choose one.
+        foreach (['auto', 'extension', 'redis'] as $transport) {
+            config(["broadcasting.connections.rust-$transport" => ['driver' => 'rust', 'transport' => $transport]]);
+        }
     }
 
     /**
