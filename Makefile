@@ -52,8 +52,9 @@ test-php: build
 	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/phpunit.xml
 
 # A real Laravel 11 app (.build/laravel11-app, from the skeleton; scripts/setup-laravel11.sh) with
-# the package: rust-echo:serve, php -S workers, artisan and queue:work publishing over the ring
-# to laravel-echo clients, no Redis running.
+# the package: rust-echo:serve beside php -S workers and Octane on Swoole, artisan and queue:work
+# publishing over the ring to laravel-echo clients, no Redis running; and rust-echo hosted inside
+# a Swoole server (php-tests/Swoole).
 test-laravel11: build
 	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
 	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/Laravel11/phpunit.xml
