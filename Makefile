@@ -65,12 +65,14 @@ test-e2e: build demo-assets
 	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) RUST_ECHO_EXT=$(CURDIR)/$(EXT) node --test --test-concurrency=1 tests/
 
 # µs per publish from PHP: RustEcho\publish and Laravel's broadcast through the `rust` driver,
-# in-process and over shared memory, against phpredis (release build).
+# in-process and over shared memory, against phpredis (release build); then requests per second
+# of an Octane route that broadcasts, with the rust, redis and reverb drivers side by side.
 PHP_BENCH := php -d extension=$(CURDIR)/target/release/librust_echo.so
 bench-php: setup
 	$(CARGO) build --release -p rust-echo-server -p rust_echo
 	$(PHP_BENCH) bench/php/publish_cost.php
 	$(PHP_BENCH) bench/php/broadcast_cost.php
+	RUST_ECHO_EXT=$(CURDIR)/target/release/librust_echo.so php bench/php/octane_rps.php
 
 # Side by side with laravel-echo-server 1.6.3 and a raw WebSocket broadcaster (bench/loadgen):
 # fan-out, authorized subscriptions, idle memory, then PHP's publish cost. Tables, then

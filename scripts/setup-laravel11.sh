@@ -16,7 +16,7 @@ SWOOLE_VERSION=6.2.2
 SWOOLE_TARBALL=${SWOOLE_TARBALL:-$ROOT/../shared/vendor/swoole-src-$SWOOLE_VERSION.tar.gz}
 APP=$ROOT/.build/laravel11-app
 SKELETON_VERSION=11.6.1
-export FRAMEWORK_VERSION=11.33.2 OCTANE_VERSION=2.3.6
+export FRAMEWORK_VERSION=11.33.2 OCTANE_VERSION=2.3.6 REVERB_VERSION=1.10.2
 ARTIFACTS=${RUST_ECHO_COMPOSER_ARTIFACTS:-$ROOT/../shared/composer}
 
 SUDO=""
@@ -92,6 +92,7 @@ install_app() {
     $json["require-dev"] = new stdClass();   // none of it is needed, nor in the artifact repo
     $json["require"]["laravel/framework"] = getenv("FRAMEWORK_VERSION");
     $json["require"]["laravel/octane"] = getenv("OCTANE_VERSION");
+    $json["require"]["laravel/reverb"] = getenv("REVERB_VERSION");   // make bench-php compares it
     $json["require"]["rust-echo/rust-echo"] = "^0.1";
     $json["repositories"] = [[
         "type" => "path",
@@ -118,7 +119,11 @@ install_app() {
       touch database/database.sqlite &&
       php artisan migrate --force --quiet &&
       php artisan install:broadcasting --without-reverb --without-node --no-interaction &&
-      php artisan octane:install --server=swoole --no-interaction
+      php artisan octane:install --server=swoole --no-interaction &&
+      php artisan reverb:install --no-interaction &&
+      # reverb:install selects itself; the app broadcasts with rust, and the benchmark picks
+      # Reverb's host and port per run.
+      sed -i 's/^BROADCAST_CONNECTION=.*/BROADCAST_CONNECTION=rust/;/^REVERB_HOST=/d;/^REVERB_PORT=/d' .env
   ) >"$ROOT/target/laravel11-setup.log" 2>&1 \
     || { echo "setup: the Laravel 11 app install failed:" >&2; tail -30 "$ROOT/target/laravel11-setup.log" >&2; exit 1; }
   cp -R php-tests/Laravel11/app/. "$APP/"

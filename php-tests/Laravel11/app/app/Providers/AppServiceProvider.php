@@ -19,10 +19,12 @@ class AppServiceProvider extends ServiceProvider
         // in a header that rust-echo passes on to /broadcasting/auth.
         config(['auth.guards.test-header' => ['driver' => 'test-header']]);
 
-        // One `rust` connection per transport setting, for the routes that choose one.
+        // One `rust` connection per transport setting, for the routes that choose one, and
+        // Laravel's own redis driver, which make bench-php compares with.
         foreach (['auto', 'extension', 'redis'] as $transport) {
             config(["broadcasting.connections.rust-$transport" => ['driver' => 'rust', 'transport' => $transport]]);
         }
+        config(['broadcasting.connections.redis' => ['driver' => 'redis', 'connection' => 'default']]);
     }
 
     /**
