@@ -4,8 +4,9 @@
 #  - ext-swoole, built once from the vendored source and installed into PHP's extension dir
 #    WITHOUT being enabled: the Octane suite loads it through PHP_INI_SCAN_DIR, so every other
 #    suite keeps the PHP it had;
-#  - the Laravel 11 test app (.build/laravel11-app: the skeleton, vendor/, php-tests/Laravel11/app over it), from the offline artifact
-#    repository ../shared/composer when it exists, from Packagist otherwise.
+#  - the Laravel 11 test app (.build/laravel11-app: the skeleton and its vendor/, with
+#    php-tests/Laravel11/app laid over it), from the offline Composer artifact repository
+#    ../shared/composer when it exists, from Packagist otherwise.
 # Usage: scripts/setup-laravel11.sh [swoole|app|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +64,7 @@ install_swoole() {
 
 # The Laravel 11 test app, rebuilt when its overlay, this script or the package's composer.json
 # change: the skeleton, the package through a `path` repository, then what a user runs
-# (install:broadcasting, octane:install), then the test routes, events and channels from
+# (install:broadcasting, octane:install, reverb:install), then the test routes, events and channels from
 # php-tests/Laravel11/app laid over it. The package is symlinked, so src/ edits need no rebuild.
 app_stamp() {
   { find php-tests/Laravel11/app -type f -print0 | sort -z | xargs -0 sha256sum
