@@ -9,7 +9,7 @@ EXT := target/debug/librust_echo.so
 
 DEMO_JS := examples/demo/public/build/app.js
 
-.PHONY: help setup build demo demo-assets test test-rust test-php test-e2e lint fmt fuzz bench bench-quick bench-php reliability
+.PHONY: help setup build demo demo-assets test test-rust test-php test-laravel11 test-e2e lint fmt fuzz bench bench-quick bench-php reliability
 
 help:
 	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
@@ -17,7 +17,7 @@ help:
 	@echo "make bench      rust-echo vs laravel-echo-server and a raw broadcaster, full sizes (about 20 min; writes docs/benchmarks.png)"
 	@echo "make bench-quick  the same with smaller counts (under 5 min)"
 	@echo "make reliability  exact delivery through every ingress and behaviour under failure, with figures (about 10 min)"
-	@echo "make test-rust | test-php | test-e2e | lint | fuzz | bench-php"
+	@echo "make test-rust | test-php | test-laravel11 | test-e2e | lint | fuzz | bench-php"
 
 setup:
 	@scripts/setup.sh
@@ -33,7 +33,7 @@ demo: build demo-assets
 demo-assets: setup
 	cd examples/demo && npm run --silent build
 
-test: build lint test-rust test-php test-e2e
+test: build lint test-rust test-php test-laravel11 test-e2e
 	@echo "all suites passed"
 
 lint: setup
@@ -52,18 +52,28 @@ test-php: build
 	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
 	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/phpunit.xml
 
+# A real Laravel 11 app (.build/laravel11-app, from the skeleton; scripts/setup-laravel11.sh) with
+# the package: rust-echo:serve beside php -S workers and Octane on Swoole, artisan and queue:work
+# publishing over the ring to laravel-echo clients, no Redis running; and rust-echo hosted inside
+# a Swoole server (php-tests/Swoole).
+test-laravel11: build
+	RUST_ECHO_EXT=$(CURDIR)/$(EXT) RUST_ECHO_BIN=$(CURDIR)/$(BIN) \
+	  php -d extension=$(CURDIR)/$(EXT) /usr/bin/phpunit -c php-tests/Laravel11/phpunit.xml
+
 # laravel-echo + socket.io-client 2.x and 4.x against the built binary; the suite starts its own
 # redis-server and auth endpoint.
 test-e2e: build demo-assets
 	cd e2e && RUST_ECHO_BIN=$(CURDIR)/$(BIN) RUST_ECHO_EXT=$(CURDIR)/$(EXT) node --test --test-concurrency=1 tests/
 
 # µs per publish from PHP: RustEcho\publish and Laravel's broadcast through the `rust` driver,
-# in-process and over shared memory, against phpredis (release build).
+# in-process and over shared memory, against phpredis (release build); then requests per second
+# of an Octane route that broadcasts, with the rust, redis and reverb drivers side by side.
 PHP_BENCH := php -d extension=$(CURDIR)/target/release/librust_echo.so
 bench-php: setup
 	$(CARGO) build --release -p rust-echo-server -p rust_echo
 	$(PHP_BENCH) bench/php/publish_cost.php
 	$(PHP_BENCH) bench/php/broadcast_cost.php
+	RUST_ECHO_EXT=$(CURDIR)/target/release/librust_echo.so php bench/php/octane_rps.php
 
 # Side by side with laravel-echo-server 1.6.3 and a raw WebSocket broadcaster (bench/loadgen):
 # fan-out, authorized subscriptions, idle memory, then PHP's publish cost. Tables, then

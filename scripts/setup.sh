@@ -45,3 +45,6 @@ for dir in e2e examples/demo; do
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 done
+
+# Laravel 11 and Octane: composer, ext-swoole (built once, not enabled globally) and the test app.
+scripts/setup-laravel11.sh all

@@ -20,6 +20,17 @@ class RustEchoServiceProvider extends ServiceProvider
     public function register(): void
     {
         $this->mergeConfigFrom(__DIR__ . '/../config/rust-echo.php', 'rust-echo');
+
+        // Laravel 11's install:broadcasting publishes a broadcasting.php without this connection:
+        // BROADCAST_CONNECTION=rust works without editing it. The app's own `rust` entry wins.
+        $config = $this->app['config'];
+        if (! $config->has('broadcasting.connections.rust')) {
+            $config->set('broadcasting.connections.rust', [
+                'driver' => 'rust',
+                'connection' => 'default',
+                'transport' => env('RUST_ECHO_TRANSPORT', 'auto'),
+            ]);
+        }
     }
 
     /**

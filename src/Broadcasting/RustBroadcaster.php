@@ -94,16 +94,26 @@ class RustBroadcaster extends RedisBroadcaster
 
         try {
             parent::broadcast($channels, $event, $payload);
-        } catch (BroadcastException $e) {
-            throw $e;
         } catch (Throwable $e) {
-            $hint = $this->transport === self::AUTO && Runtime::isLongLived($this->container())
-                ? ' (long-lived workers publish without Redis when rust-echo runs on this host: '
-                    . 'php artisan rust-echo:serve, with the rust_echo extension loaded in the workers)'
-                : '';
+            $hint = $this->longLivedHint();
+            if ($e instanceof BroadcastException) {
+                // Laravel 11's RedisBroadcaster reports Redis failures itself ("Redis error: ...").
+                throw $hint === '' ? $e : new BroadcastException($e->getMessage() . $hint, 0, $e);
+            }
 
             throw new BroadcastException('Redis error: ' . $e->getMessage() . $hint, 0, $e);
         }
+    }
+
+    /**
+     * Tell a long-lived worker whose Redis failed under `auto` how to publish without Redis.
+     */
+    protected function longLivedHint(): string
+    {
+        return $this->transport === self::AUTO && Runtime::isLongLived($this->container())
+            ? ' (long-lived workers publish without Redis when rust-echo runs on this host: '
+                . 'php artisan rust-echo:serve, with the rust_echo extension loaded in the workers)'
+            : '';
     }
 
     /**
