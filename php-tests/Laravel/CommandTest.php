@@ -90,7 +90,8 @@ final class CommandTest extends TestCase
         );
         $this->waitUntilServing($port, $serve);
         $this->assertStringContainsString('run by the rust-echo binary (' . Paths::binary() . ')', $serve->output());
-        $this->assertStringContainsString("Transports: shared-memory ring rust-echo-$port, HTTP API", $serve->output());
+        $this->assertStringContainsString('Transports: shared-memory ring, HTTP API', $serve->output());
+        $this->assertStringContainsString("Listening on the shared-memory ring rust-echo-$port", $serve->output());
         $serve->signal(SIGTERM);
         $this->assertSame(0, $serve->wait(15), $serve->errors());
         $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));

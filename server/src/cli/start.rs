@@ -117,6 +117,9 @@ async fn serve(config: Config) -> ExitCode {
     if subscribers.redis {
         println!("✔  Listening for redis events...");
     }
+    if let Some(ring) = handle.ring_info() {
+        println!("✔  Listening on the shared-memory ring {}", ring.name);
+    }
     if let Some(metrics) = handle.metrics_addr() {
         println!("✔  Metrics at http://{metrics}/metrics");
     }

@@ -67,7 +67,11 @@ fn start_banner_warnings_and_sigterm() {
     );
     assert_eq!(banner[3], "✔  Listening for http events...");
     assert!(
-        banner[4].starts_with("✔  Metrics at http://127.0.0.1:") && banner[4].ends_with("/metrics"),
+        banner[4].starts_with("✔  Listening on the shared-memory ring rust-echo-"),
+        "{banner:?}"
+    );
+    assert!(
+        banner[5].starts_with("✔  Metrics at http://127.0.0.1:") && banner[5].ends_with("/metrics"),
         "{banner:?}"
     );
     // SIGHUP reloads certificates (none here) and keeps the server running.
