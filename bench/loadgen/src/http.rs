@@ -1,5 +1,6 @@
-//! A one-shot HTTP/1.1 GET for the servers' JSON API (status, channels): enough for a handful of
-//! requests per scenario without an HTTP client library.
+//! A one-shot HTTP/1.1 GET for the servers' JSON API (status, channels) and their plain-text
+//! endpoints (`/health`, `/metrics`): enough for a handful of requests per scenario without an
+//! HTTP client library.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,8 +9,35 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// GET `path` and parse the body as JSON.
+/// GET `path` and parse the body as JSON; any status but 200 is an error.
 pub async fn get(addr: SocketAddr, path: &str) -> Result<Value, String> {
+    let (head, body) = exchange(addr, path, Duration::from_secs(30)).await?;
+    if !head.starts_with("HTTP/1.1 200") {
+        let status = head.lines().next().unwrap_or_default();
+        return Err(format!("GET {path}: {status}"));
+    }
+    serde_json::from_str(&body).map_err(|e| format!("GET {path}: {e}"))
+}
+
+/// GET `path` within `within`: the status code (0 when the status line is unreadable) and the
+/// body as text.
+pub async fn get_text(
+    addr: SocketAddr,
+    path: &str,
+    within: Duration,
+) -> Result<(u16, String), String> {
+    let (head, body) = exchange(addr, path, within).await?;
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, body))
+}
+
+/// One request on its own connection (`Connection: close`): the response head and the body,
+/// de-chunked.
+async fn exchange(
+    addr: SocketAddr,
+    path: &str,
+    within: Duration,
+) -> Result<(String, String), String> {
     let exchange = async {
         let mut s = TcpStream::connect(addr).await?;
         let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -18,18 +46,14 @@ pub async fn get(addr: SocketAddr, path: &str) -> Result<Value, String> {
         s.read_to_end(&mut buf).await?;
         Ok::<_, std::io::Error>(buf)
     };
-    let buf = tokio::time::timeout(Duration::from_secs(30), exchange)
+    let buf = tokio::time::timeout(within, exchange)
         .await
-        .map_err(|_| format!("GET {path}: no answer within 30 s"))?
+        .map_err(|_| format!("GET {path}: no answer within {within:?}"))?
         .map_err(|e| format!("GET {path}: {e}"))?;
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| format!("GET {path}: malformed response"))?;
-    if !head.starts_with("HTTP/1.1 200") {
-        let status = head.lines().next().unwrap_or_default();
-        return Err(format!("GET {path}: {status}"));
-    }
     let body = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
@@ -38,7 +62,7 @@ pub async fn get(addr: SocketAddr, path: &str) -> Result<Value, String> {
     } else {
         body.to_owned()
     };
-    serde_json::from_str(&body).map_err(|e| format!("GET {path}: {e}"))
+    Ok((head.to_owned(), body))
 }
 
 fn dechunk(mut body: &str) -> String {

@@ -8,6 +8,7 @@
 //! delivery and measures latency without clock skew.
 
 pub mod auth;
+pub mod cli;
 pub mod client;
 pub mod fleet;
 pub mod http;

@@ -8,12 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use echo_bench::auth::AuthStub;
+use echo_bench::cli;
 use echo_bench::fleet::Eio;
-use echo_bench::procs::{self, Proc};
+use echo_bench::procs;
 use echo_bench::report::{self, Results};
 use echo_bench::scenario::{Plan, channels, fanout, memory};
 use echo_bench::servers::{Env, Kind};
 use echo_bench::sys;
+
+const PROGRAM: &str = "echo-bench";
+const USAGE: &str = "echo-bench [--quick|--full] [--only fanout,channels,memory] [--servers les,rust-echo,in-process,raw] [--clients N] [--chart FILE]";
 
 struct Options {
     mode: &'static str,
@@ -36,14 +40,8 @@ fn options() -> Result<Options, String> {
         match a.as_str() {
             "--quick" => (o.mode, o.plan) = ("quick", Plan::quick()),
             "--full" => (o.mode, o.plan) = ("full", Plan::full()),
-            "--only" => {
-                let list = args.next().ok_or("--only needs a list")?;
-                o.only = list.split(',').map(str::to_owned).collect();
-            }
-            "--servers" => {
-                let list = args.next().ok_or("--servers needs a list")?;
-                o.servers = list.split(',').map(str::to_owned).collect();
-            }
+            "--only" => o.only = cli::list(&mut args, "--only")?,
+            "--servers" => o.servers = cli::list(&mut args, "--servers")?,
             "--chart" => o.chart = Some(PathBuf::from(args.next().ok_or("--chart needs a file")?)),
             "--clients" => {
                 // Development runs: one small fan-out size and small other scenarios.
@@ -57,21 +55,16 @@ fn options() -> Result<Options, String> {
                 o.plan.memory_rust_only = None;
                 o.plan.saturation_deliveries = o.plan.saturation_deliveries.min(200_000);
             }
-            other => return Err(format!("unknown argument {other:?}")),
+            other => return Err(cli::unknown(other)),
         }
     }
     Ok(o)
 }
 
 fn main() -> ExitCode {
-    let o = match options() {
+    let o = match cli::options(PROGRAM, USAGE, options) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "echo-bench: {e}\nusage: echo-bench [--quick|--full] [--only fanout,channels,memory] [--servers les,rust-echo,in-process,raw] [--clients N] [--chart FILE]"
-            );
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let most = o
         .plan
@@ -97,16 +90,9 @@ fn main() -> ExitCode {
     } else {
         eprintln!("echo-bench: one CPU only; load generator and servers share it");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let runtime = match cli::runtime(PROGRAM, 1) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("echo-bench: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(run(&o, server_cpu, fds));
     runtime.shutdown_background();
@@ -138,29 +124,7 @@ async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, S
     let out = root.join("bench/output").join(o.mode);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let redis_port = sys::free_port().map_err(|e| e.to_string())?;
-    let port = redis_port.to_string();
-    let mut redis = Proc::spawn(
-        "redis",
-        "redis-server",
-        &[
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        &out,
-        &out,
-        server_cpu.map(|_| 0),
-        &[],
-    )?;
-    redis.wait_for_log(
-        "Ready to accept connections",
-        std::time::Duration::from_secs(10),
-    )?;
+    let redis = procs::redis_server("redis", redis_port, &out, server_cpu.map(|_| 0))?;
     let auth = AuthStub::start().await?;
     let env = Env {
         root: root.clone(),
@@ -180,93 +144,13 @@ async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, S
         .filter(|k| o.servers.is_empty() || o.servers.iter().any(|s| s == fanout::slug(*k)))
         .collect();
     if wants("fanout") {
-        for &size in &o.plan.fanout_sizes {
-            let mut offered = fanout::Offered::default();
-            for &kind in &kinds {
-                // Embedded, the server's sockets count against this process's descriptors too.
-                if kind == Kind::InProcess && (2 * size as u64) + 1_000 > fds {
-                    let why = format!(
-                        "fan-out {size} rust-echo embedded: needs {} descriptors in one process, \
-                         RLIMIT_NOFILE is {fds}",
-                        2 * size + 1_000
-                    );
-                    eprintln!("!! skipped {why}");
-                    results.skipped.push(why);
-                    continue;
-                }
-                let case = fanout::Case {
-                    kind,
-                    clients: size,
-                    eio: Eio::V3,
-                    latency: true,
-                };
-                let r = fanout::run(&o.plan, &env, case, &mut offered, &mut results.fanout).await;
-                note(&mut results, &format!("fan-out {size} {}", kind.label()), r);
-            }
-        }
-        // Engine.IO 3 and 4 clients side by side (laravel-echo-server serves only 3).
-        let size = o.plan.fanout_sizes[0];
-        let case = fanout::Case {
-            kind: Kind::RustEcho,
-            clients: size,
-            eio: Eio::Mixed,
-            latency: false,
-        };
-        let mut offered = fanout::Offered::default();
-        let r = fanout::run(&o.plan, &env, case, &mut offered, &mut results.fanout).await;
-        note(
-            &mut results,
-            &format!("fan-out {size} rust-echo EIO 3+4"),
-            r,
-        );
+        fanout_all(o, &env, &kinds, fds, &mut results).await;
     }
     if wants("channels") {
-        for &kind in kinds.iter().filter(|k| channels::applies(**k)) {
-            if kind == Kind::InProcess && (2 * o.plan.channel_clients as u64) + 1_000 > fds {
-                let why = format!(
-                    "many channels rust-echo embedded: needs {} descriptors in one process, \
-                     RLIMIT_NOFILE is {fds}",
-                    2 * o.plan.channel_clients + 1_000
-                );
-                eprintln!("!! skipped {why}");
-                results.skipped.push(why);
-                continue;
-            }
-            let r = channels::run(&o.plan, &env, &auth.counts, kind, &mut results.channels).await;
-            note(&mut results, &format!("many channels {}", kind.label()), r);
-        }
+        channels_all(o, &env, &auth, &kinds, fds, &mut results).await;
     }
     if wants("memory") {
-        for &kind in kinds
-            .iter()
-            .filter(|k| matches!(k, Kind::Les | Kind::RustEcho))
-        {
-            let r = memory::run(
-                &env,
-                kind,
-                o.plan.memory_clients,
-                Eio::V3,
-                &mut results.memory,
-            )
-            .await;
-            note(&mut results, &format!("memory {}", kind.label()), r);
-        }
-        if let Some(n) = o.plan.memory_rust_only {
-            // Each side of a connection holds a descriptor in its own process: both the load
-            // generator and the server need n of them.
-            if (n as u64) + 1_000 > fds {
-                let why = format!(
-                    "memory {n} rust-echo: needs {} descriptors per process, RLIMIT_NOFILE is {fds} \
-                     (raising the hard limit needs CAP_SYS_RESOURCE)",
-                    n + 1_000
-                );
-                eprintln!("!! skipped {why}");
-                results.skipped.push(why);
-            } else {
-                let r = memory::run(&env, Kind::RustEcho, n, Eio::Mixed, &mut results.memory).await;
-                note(&mut results, &format!("memory {n} rust-echo"), r);
-            }
-        }
+        memory_all(o, &env, &kinds, fds, &mut results).await;
     }
     drop(redis);
     print(&results);
@@ -279,6 +163,114 @@ async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, S
         .iter()
         .any(|(server, _)| server.starts_with(report::RUST));
     Ok(!rust_lost && results.failures.is_empty())
+}
+
+/// Fan-out at every size to every server kind, then Engine.IO 3 and 4 clients side by side.
+async fn fanout_all(o: &Options, env: &Env, kinds: &[Kind], fds: u64, results: &mut Results) {
+    for &size in &o.plan.fanout_sizes {
+        let mut offered = fanout::Offered::default();
+        for &kind in kinds {
+            // Embedded, the server's sockets count against this process's descriptors too.
+            if kind == Kind::InProcess && (2 * size as u64) + 1_000 > fds {
+                skip(
+                    results,
+                    format!(
+                        "fan-out {size} rust-echo embedded: needs {} descriptors in one process, \
+                     RLIMIT_NOFILE is {fds}",
+                        2 * size + 1_000
+                    ),
+                );
+                continue;
+            }
+            let case = fanout::Case {
+                kind,
+                clients: size,
+                eio: Eio::V3,
+                latency: true,
+            };
+            let r = fanout::run(&o.plan, env, case, &mut offered, &mut results.fanout).await;
+            note(results, &format!("fan-out {size} {}", kind.label()), r);
+        }
+    }
+    // Engine.IO 3 and 4 clients side by side (laravel-echo-server serves only 3).
+    let size = o.plan.fanout_sizes[0];
+    let case = fanout::Case {
+        kind: Kind::RustEcho,
+        clients: size,
+        eio: Eio::Mixed,
+        latency: false,
+    };
+    let mut offered = fanout::Offered::default();
+    let r = fanout::run(&o.plan, env, case, &mut offered, &mut results.fanout).await;
+    note(results, &format!("fan-out {size} rust-echo EIO 3+4"), r);
+}
+
+/// Many channels on every server kind it applies to.
+async fn channels_all(
+    o: &Options,
+    env: &Env,
+    auth: &AuthStub,
+    kinds: &[Kind],
+    fds: u64,
+    results: &mut Results,
+) {
+    for &kind in kinds.iter().filter(|k| channels::applies(**k)) {
+        if kind == Kind::InProcess && (2 * o.plan.channel_clients as u64) + 1_000 > fds {
+            skip(
+                results,
+                format!(
+                    "many channels rust-echo embedded: needs {} descriptors in one process, \
+                 RLIMIT_NOFILE is {fds}",
+                    2 * o.plan.channel_clients + 1_000
+                ),
+            );
+            continue;
+        }
+        let r = channels::run(&o.plan, env, &auth.counts, kind, &mut results.channels).await;
+        note(results, &format!("many channels {}", kind.label()), r);
+    }
+}
+
+/// Idle memory per connection on laravel-echo-server and rust-echo, then rust-echo alone at
+/// its largest size.
+async fn memory_all(o: &Options, env: &Env, kinds: &[Kind], fds: u64, results: &mut Results) {
+    for &kind in kinds
+        .iter()
+        .filter(|k| matches!(k, Kind::Les | Kind::RustEcho))
+    {
+        let r = memory::run(
+            env,
+            kind,
+            o.plan.memory_clients,
+            Eio::V3,
+            &mut results.memory,
+        )
+        .await;
+        note(results, &format!("memory {}", kind.label()), r);
+    }
+    if let Some(n) = o.plan.memory_rust_only {
+        // Each side of a connection holds a descriptor in its own process: both the load
+        // generator and the server need n of them.
+        if (n as u64) + 1_000 > fds {
+            skip(
+                results,
+                format!(
+                    "memory {n} rust-echo: needs {} descriptors per process, RLIMIT_NOFILE is {fds} \
+                 (raising the hard limit needs CAP_SYS_RESOURCE)",
+                    n + 1_000
+                ),
+            );
+        } else {
+            let r = memory::run(env, Kind::RustEcho, n, Eio::Mixed, &mut results.memory).await;
+            note(results, &format!("memory {n} rust-echo"), r);
+        }
+    }
+}
+
+/// A case the descriptor limit rules out: reported, not run.
+fn skip(results: &mut Results, why: String) {
+    eprintln!("!! skipped {why}");
+    results.skipped.push(why);
 }
 
 fn note(results: &mut Results, what: &str, r: Result<(), String>) {

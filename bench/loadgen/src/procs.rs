@@ -101,6 +101,26 @@ impl Proc {
     }
 }
 
+/// A throw-away redis-server on 127.0.0.1:`port` (no snapshots, no append-only file), run in
+/// and logging to `dir` as `<name>.log`, pinned to `cpu` when given; returns once it accepts
+/// connections.
+pub fn redis_server(name: &str, port: u16, dir: &Path, cpu: Option<usize>) -> Result<Proc, String> {
+    let port = port.to_string();
+    let args = [
+        "--port",
+        &port,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ];
+    let mut redis = Proc::spawn(name, "redis-server", &args, dir, dir, cpu, &[])?;
+    redis.wait_for_log("Ready to accept connections", Duration::from_secs(10))?;
+    Ok(redis)
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let pgid = i32::try_from(self.child.id()).unwrap_or(i32::MAX);

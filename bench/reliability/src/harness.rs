@@ -1,17 +1,18 @@
 //! What every scenario stands on: the release `rust-echo` binary started from a
 //! `laravel-echo-server.json` (restartable on the same port and ring, and killable with SIGKILL),
-//! plain-text HTTP for `/health` and `/metrics`, and a process's descriptors and memory.
+//! its `/metrics` and HTTP API, and a process's descriptors and memory.
 #![allow(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use echo_bench::client::Sub;
+use echo_bench::fleet::Fleet;
+use echo_bench::http::get_text;
 use echo_bench::procs::Proc;
 use echo_bench::sys;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// The app id and key of the HTTP API in every server the suite starts.
 pub const APP: &str = "rel";
@@ -218,38 +219,32 @@ pub async fn wait_subscribers(
     ))
 }
 
+/// Subscribe every client of `fleet` to each public channel of `channels` (name, publisher id),
+/// every publisher numbering its events from 0, and wait `within` for the acknowledgements.
+pub async fn subscribe(
+    fleet: &Fleet,
+    channels: &[(String, u32)],
+    within: Duration,
+) -> Result<(), String> {
+    let subs = |_| {
+        channels
+            .iter()
+            .map(|(c, id)| Sub {
+                channel: c.clone(),
+                id: *id,
+                user: None,
+                start: Some(0),
+            })
+            .collect()
+    };
+    fleet.subscribe(subs, within).await
+}
+
 /// SIGKILL one process.
 pub fn kill9(pid: u32) {
     let pid = i32::try_from(pid).unwrap_or(i32::MAX);
     // SAFETY: kill(2) on a child this suite started; harmless when it already exited.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-}
-
-/// One HTTP/1.1 GET: status and body (`Connection: close`).
-pub async fn get_text(
-    addr: SocketAddr,
-    path: &str,
-    within: Duration,
-) -> Result<(u16, String), String> {
-    let exchange = async {
-        let mut s = TcpStream::connect(addr).await?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).await?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    let buf = tokio::time::timeout(within, exchange)
-        .await
-        .map_err(|_| format!("GET {path}: no answer within {within:?}"))?
-        .map_err(|e| format!("GET {path}: {e}"))?;
-    let text = String::from_utf8_lossy(&buf);
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    Ok((status, body))
 }
 
 /// Open descriptors of `pid`.

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use echo_bench::procs::Proc;
+use echo_bench::cli;
+use echo_bench::procs::{self, Proc};
 use echo_reliability::figures::Figures;
 use echo_reliability::harness::Env;
 use echo_reliability::scenario::{
     auth, churn, garbage, ingress, redis_outage, server_kill, slow_reader,
 };
 
+const PROGRAM: &str = "echo-reliability";
 const SCENARIOS: [&str; 7] = [
     "ingress", "redis", "kill", "auth", "churn", "slow", "garbage",
 ];
@@ -32,43 +34,30 @@ fn options() -> Result<Options, String> {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--only" => {
-                let list = args.next().ok_or("--only needs a list")?;
-                o.only = list.split(',').map(str::to_owned).collect();
+                o.only = cli::list(&mut args, "--only")?;
                 if let Some(bad) = o.only.iter().find(|s| !SCENARIOS.contains(&s.as_str())) {
                     return Err(format!("unknown scenario {bad:?}"));
                 }
             }
-            other => return Err(format!("unknown argument {other:?}")),
+            other => return Err(cli::unknown(other)),
         }
     }
     Ok(o)
 }
 
 fn main() -> ExitCode {
-    let o = match options() {
+    let usage = format!("{PROGRAM} [--quick] [--only {}]", SCENARIOS.join(","));
+    let o = match cli::options(PROGRAM, &usage, options) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "echo-reliability: {e}\nusage: echo-reliability [--quick] [--only {}]",
-                SCENARIOS.join(",")
-            );
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     echo_bench::sys::raise_nofile(20_000);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match cli::runtime(PROGRAM, 2) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("echo-reliability: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let figs = runtime.block_on(run(&o));
-    echo_bench::procs::stop_all();
+    procs::stop_all();
     if figs.failures().is_empty() {
         println!("reliability: every check passed");
         ExitCode::SUCCESS
@@ -83,36 +72,38 @@ fn main() -> ExitCode {
 
 async fn run(o: &Options) -> Figures {
     let mut figs = Figures::default();
-    let env = match setup() {
+    let (env, _redis) = match setup() {
         Ok(x) => x,
         Err(e) => {
             figs.fail(e);
             return figs;
         }
     };
-    let (env, _redis) = env;
-    let want = |s: &str| o.only.iter().any(|x| x == s);
-    let count = if o.quick { 100_000 } else { 1_000_000 };
-    let (churn_for, garbage_for) = if o.quick { (15, 10) } else { (60, 30) };
-    let outages: &[u64] = if o.quick { &[3] } else { &[3, 20] };
-    for name in SCENARIOS.iter().filter(|s| want(s)) {
+    for name in SCENARIOS.iter().filter(|s| o.only.iter().any(|x| x == *s)) {
         let started = Instant::now();
         eprintln!("== {name}");
-        let result = match *name {
-            "ingress" => ingress::run(&env, &mut figs, ingress::Size { count, clients: 50 }).await,
-            "redis" => redis_outage::run(&env, &mut figs, outages).await,
-            "kill" => server_kill::run(&env, &mut figs).await,
-            "auth" => auth::run(&env, &mut figs).await,
-            "churn" => churn::run(&env, &mut figs, Duration::from_secs(churn_for)).await,
-            "slow" => slow_reader::run(&env, &mut figs).await,
-            _ => garbage::run(&env, &mut figs, Duration::from_secs(garbage_for)).await,
-        };
-        if let Err(e) = result {
+        if let Err(e) = scenario(name, o.quick, &env, &mut figs).await {
             figs.fail(format!("{name}: could not run: {e}"));
         }
         figs.put(&format!("{name}.seconds"), started.elapsed().as_secs());
     }
     figs
+}
+
+/// Run one scenario at the size `--quick` chooses.
+async fn scenario(name: &str, quick: bool, env: &Env, figs: &mut Figures) -> Result<(), String> {
+    let count = if quick { 100_000 } else { 1_000_000 };
+    let (churn_for, garbage_for) = if quick { (15, 10) } else { (60, 30) };
+    let outages: &[u64] = if quick { &[3] } else { &[3, 20] };
+    match name {
+        "ingress" => ingress::run(env, figs, ingress::Size { count, clients: 50 }).await,
+        "redis" => redis_outage::run(env, figs, outages).await,
+        "kill" => server_kill::run(env, figs).await,
+        "auth" => auth::run(env, figs).await,
+        "churn" => churn::run(env, figs, Duration::from_secs(churn_for)).await,
+        "slow" => slow_reader::run(env, figs).await,
+        _ => garbage::run(env, figs, Duration::from_secs(garbage_for)).await,
+    }
 }
 
 /// The repository root, the output folder and the shared redis-server.
@@ -130,26 +121,12 @@ fn setup() -> Result<(Env, Proc), String> {
             ));
         }
     }
-    let port = echo_bench::sys::free_port().map_err(|e| e.to_string())?;
-    let p = port.to_string();
-    let args = [
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ];
-    let mut redis = Proc::spawn("redis", "redis-server", &args, &out, &out, None, &[])?;
-    redis.wait_for_log("Ready to accept connections", Duration::from_secs(10))?;
-    Ok((
-        Env {
-            root,
-            out,
-            redis_port: port,
-        },
-        redis,
-    ))
+    let redis_port = echo_bench::sys::free_port().map_err(|e| e.to_string())?;
+    let redis = procs::redis_server("redis", redis_port, &out, None)?;
+    let env = Env {
+        root,
+        out,
+        redis_port,
+    };
+    Ok((env, redis))
 }

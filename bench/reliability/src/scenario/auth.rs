@@ -9,6 +9,7 @@ use echo_bench::client::{self, Cmd, Shared, Sub};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use crate::figures::Figures;
@@ -29,6 +30,12 @@ const MODES: [(&str, usize); 7] = [
     ("wrong", 1),
 ];
 
+/// One presence subscribe: the stub's mode, when it was sent, and the answer to come.
+type Wait = (&'static str, Instant, oneshot::Receiver<Result<(), String>>);
+/// How one subscribe ended: its mode, ms until it ended (`None`: not within 3 × authTimeout),
+/// and whether it joined.
+type Ended = (&'static str, Option<u128>, bool);
+
 pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
     let stub = TcpListener::bind("127.0.0.1:0")
         .await
@@ -40,6 +47,18 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
         c["authTimeout"] = json!(AUTH_TIMEOUT_MS);
     })
     .await?;
+    let (waits, clients) = subscribe(&server).await?;
+    let results = timed(waits).await?;
+    drop(clients);
+    for (mode, _) in MODES {
+        report(figs, mode, &results);
+    }
+    Ok(())
+}
+
+/// `CLIENTS` clients, each subscribing to its channels of every mode; the waits for the answers
+/// and the clients (dropping a client's sender closes it).
+async fn subscribe(server: &Server) -> Result<(Vec<Wait>, Vec<UnboundedSender<Cmd>>), String> {
     let shared = Arc::new(Shared::default());
     let (mut waits, mut clients) = (Vec::new(), Vec::new());
     for i in 0..CLIENTS {
@@ -61,10 +80,13 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
                 waits.push((mode, Instant::now(), rx));
             }
         }
-        // Dropping a client's sender closes it: keep them to the end.
         clients.push(tx);
     }
-    // Each wait on its own task, so every answer is timed when it arrives.
+    Ok((waits, clients))
+}
+
+/// Each wait on its own task, so every answer is timed when it arrives.
+async fn timed(waits: Vec<Wait>) -> Result<Vec<Ended>, String> {
     let deadline = Duration::from_millis(AUTH_TIMEOUT_MS * 3);
     let timers: Vec<_> = waits
         .into_iter()
@@ -77,34 +99,35 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
             })
         })
         .collect();
-    let mut results: Vec<(&str, Option<u128>, bool)> = Vec::new();
+    let mut results = Vec::new();
     for t in timers {
         results.push(t.await.map_err(|e| e.to_string())?);
     }
-    drop(clients);
-    for (mode, _) in MODES {
-        let mine: Vec<_> = results.iter().filter(|r| r.0 == mode).collect();
-        let unended = mine.iter().filter(|r| r.1.is_none()).count();
-        let longest = mine.iter().filter_map(|r| r.1).max().unwrap_or(0);
-        let joined = mine.iter().filter(|r| r.2).count();
-        let name = format!("auth.{mode}");
-        figs.check(&format!("{name}.not_ended"), unended, unended == 0, "0");
-        let within = longest <= u128::from(AUTH_TIMEOUT_MS + SLACK_MS);
-        figs.check(
-            &format!("{name}.longest_ms"),
-            longest,
-            within,
-            "≤ authTimeout (2000) + 500",
-        );
-        let want = if mode == "ok" { mine.len() } else { 0 };
-        figs.check(
-            &format!("{name}.joined"),
-            joined,
-            joined == want,
-            &want.to_string(),
-        );
-    }
-    Ok(())
+    Ok(results)
+}
+
+/// The checks of one mode: every subscribe ended within authTimeout, and only `ok` joined.
+fn report(figs: &mut Figures, mode: &str, results: &[Ended]) {
+    let mine: Vec<_> = results.iter().filter(|r| r.0 == mode).collect();
+    let unended = mine.iter().filter(|r| r.1.is_none()).count();
+    let longest = mine.iter().filter_map(|r| r.1).max().unwrap_or(0);
+    let joined = mine.iter().filter(|r| r.2).count();
+    let name = format!("auth.{mode}");
+    figs.check(&format!("{name}.not_ended"), unended, unended == 0, "0");
+    let within = longest <= u128::from(AUTH_TIMEOUT_MS + SLACK_MS);
+    figs.check(
+        &format!("{name}.longest_ms"),
+        longest,
+        within,
+        "≤ authTimeout (2000) + 500",
+    );
+    let want = if mode == "ok" { mine.len() } else { 0 };
+    figs.check(
+        &format!("{name}.joined"),
+        joined,
+        joined == want,
+        &want.to_string(),
+    );
 }
 
 /// The stub: behaviour chosen by the channel name's second word.

@@ -26,6 +26,14 @@ const FD_SLACK: u64 = 8;
 /// connections made.
 const RSS_GROWTH: f64 = 1.25;
 
+/// The process's resources before the churn, half way through and right at its end.
+struct Usage {
+    fd_before: u64,
+    rss_before: f64,
+    rss_half: Option<f64>,
+    rss_end: f64,
+}
+
 pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), String> {
     let auth = AuthStub::start().await?;
     let server = Server::start(env, "churn", |c| c["authHost"] = json!(auth.url)).await?;
@@ -46,6 +54,26 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
             ))
         })
         .collect();
+    let (fd_peak, rss_half) = watch(pid, length, stop).await;
+    let rss_end = harness::rss_mib(pid).unwrap_or(f64::MAX);
+    for s in slots {
+        let _ = s.await;
+    }
+    figs.put("churn.connections_made", cycles.load(Relaxed));
+    figs.put("churn.connection_errors", errors.load(Relaxed));
+    figs.put("churn.descriptors_peak", fd_peak);
+    let usage = Usage {
+        fd_before,
+        rss_before,
+        rss_half,
+        rss_end,
+    };
+    check_after(figs, &server, pid, &auth.url, &usage).await
+}
+
+/// Sample the process every 500 ms until `stop`: its peak of descriptors, and its resident
+/// memory half way through the `length` of the churn.
+async fn watch(pid: u32, length: Duration, stop: Instant) -> (u64, Option<f64>) {
     let (mut peak_fd, mut rss_half) = (0, None);
     let half = Instant::now() + length / 2;
     while Instant::now() < stop {
@@ -55,26 +83,31 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let rss_end = harness::rss_mib(pid).unwrap_or(f64::MAX);
-    for s in slots {
-        let _ = s.await;
-    }
-    figs.put("churn.connections_made", cycles.load(Relaxed));
-    figs.put("churn.connection_errors", errors.load(Relaxed));
-    figs.put("churn.descriptors_peak", peak_fd);
-    let settled = settle(&server).await;
+    (peak_fd, rss_half)
+}
+
+/// The checks once every slot has dropped its connection: gauges, presence members,
+/// descriptors and memory.
+async fn check_after(
+    figs: &mut Figures,
+    server: &Server,
+    pid: u32,
+    auth_url: &str,
+    usage: &Usage,
+) -> Result<(), String> {
+    let settled = settle(server).await;
     let (conns, subs) = settled.unwrap_or((-1.0, -1.0));
     figs.check("churn.gauge_connections_after", conns, conns == 0.0, "0");
     figs.check("churn.gauge_subscriptions_after", subs, subs == 0.0, "0");
-    let ghosts = ghosts(&server).await?;
+    let ghosts = ghosts(server).await?;
     figs.check("churn.ghost_presence_members", ghosts, ghosts == 0, "0");
     let fd_after = harness::descriptors(pid).unwrap_or(u64::MAX);
-    let pooled = sockets_to(pid, &auth.url);
-    figs.put("churn.descriptors_before", fd_before);
+    let pooled = sockets_to(pid, auth_url);
+    figs.put("churn.descriptors_before", usage.fd_before);
     figs.put("churn.descriptors_after", fd_after);
     figs.put("churn.descriptors_after_auth_pool", pooled);
     let rest = fd_after.saturating_sub(pooled);
-    let ok = rest <= fd_before + FD_SLACK;
+    let ok = rest <= usage.fd_before + FD_SLACK;
     figs.check(
         "churn.descriptors_after_besides_auth_pool",
         rest,
@@ -82,8 +115,8 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
         "≤ before + 8",
     );
     let rss_after = harness::rss_mib(pid).unwrap_or(f64::MAX);
-    let rss_half = rss_half.unwrap_or(0.0);
-    figs.put("churn.rss_mib_before", format!("{rss_before:.1}"));
+    let (rss_half, rss_end) = (usage.rss_half.unwrap_or(0.0), usage.rss_end);
+    figs.put("churn.rss_mib_before", format!("{:.1}", usage.rss_before));
     figs.put("churn.rss_mib_half_way", format!("{rss_half:.1}"));
     let flat = rss_end <= rss_half * RSS_GROWTH;
     figs.check(

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use echo_bench::client::Sub;
 use echo_bench::fleet::{Eio, Fleet};
 use echo_bench::ws::Ws;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
 
 use crate::figures::Figures;
 use crate::harness::{self, Env, Rng, Server};
@@ -65,59 +65,22 @@ struct Counts {
 
 pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), String> {
     let mut server = Server::start(env, "garbage", |c| c["maxConnections"] = json!(1_000)).await?;
-    let addr = server.addr;
     let counts = Arc::new(Counts::default());
     let stop = Instant::now() + length;
-    let mut tasks = Vec::new();
-    for i in 0..RANDOM_CONNS {
-        tasks.push(tokio::spawn(random_bytes(
-            addr,
-            stop,
-            i as u64,
-            counts.clone(),
-        )));
-    }
-    for i in 0..MALFORMED_CONNS {
-        tasks.push(tokio::spawn(malformed(
-            addr,
-            stop,
-            i as u64,
-            counts.clone(),
-        )));
-    }
-    tasks.push(tokio::spawn(connectless(addr, stop, counts.clone())));
-    for _ in 0..SLOWLORIS {
-        tasks.push(tokio::spawn(slowloris(addr, stop, counts.clone())));
-    }
-    let (mut asked, mut failed, mut slowest) = (0u64, 0u64, 0u128);
-    while Instant::now() < stop {
-        let t = Instant::now();
-        asked += 1;
-        match harness::get_text(addr, "/health", Duration::from_secs(2)).await {
-            Ok((200, _)) => slowest = slowest.max(t.elapsed().as_millis()),
-            _ => failed += 1,
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let tasks = attack(server.addr, stop, &counts);
+    let health = watch_health(server.addr, stop).await;
     for t in tasks {
         let _ = t.await;
     }
-    figs.put(
-        "garbage.random_byte_connections",
-        counts.random.load(Relaxed),
+    counts.put(figs);
+    figs.put("garbage.health_asked", health.asked);
+    figs.check(
+        "garbage.health_failed",
+        health.failed,
+        health.failed == 0,
+        "0",
     );
-    figs.put("garbage.malformed_packets", counts.malformed.load(Relaxed));
-    figs.put(
-        "garbage.connectless_sessions",
-        counts.connectless.load(Relaxed),
-    );
-    figs.put(
-        "garbage.slowloris_connections",
-        counts.slowloris.load(Relaxed),
-    );
-    figs.put("garbage.health_asked", asked);
-    figs.check("garbage.health_failed", failed, failed == 0, "0");
-    figs.put("garbage.health_slowest_ms", slowest);
+    figs.put("garbage.health_slowest_ms", health.slowest_ms);
     // One client must not be able to flood the log (issue 11, B.9): reported, not checked here.
     figs.put("garbage.server_log_kib", server.log_bytes() / 1024);
     let crashed = u8::from(!server.running());
@@ -125,6 +88,68 @@ pub async fn run(env: &Env, figs: &mut Figures, length: Duration) -> Result<(), 
     let works = crashed == 0 && still_delivers(&server).await.is_ok();
     figs.check("garbage.delivers_afterwards", u8::from(works), works, "1");
     Ok(())
+}
+
+impl Counts {
+    fn put(&self, figs: &mut Figures) {
+        figs.put("garbage.random_byte_connections", self.random.load(Relaxed));
+        figs.put("garbage.malformed_packets", self.malformed.load(Relaxed));
+        figs.put(
+            "garbage.connectless_sessions",
+            self.connectless.load(Relaxed),
+        );
+        figs.put(
+            "garbage.slowloris_connections",
+            self.slowloris.load(Relaxed),
+        );
+    }
+}
+
+/// Every kind of hostile client, each on its own task until `stop`.
+fn attack(addr: SocketAddr, stop: Instant, counts: &Arc<Counts>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    tasks.extend(spawn_n(RANDOM_CONNS, |i| {
+        random_bytes(addr, stop, i, counts.clone())
+    }));
+    tasks.extend(spawn_n(MALFORMED_CONNS, |i| {
+        malformed(addr, stop, i, counts.clone())
+    }));
+    tasks.extend(spawn_n(1, |_| connectless(addr, stop, counts.clone())));
+    tasks.extend(spawn_n(SLOWLORIS, |_| {
+        slowloris(addr, stop, counts.clone())
+    }));
+    tasks
+}
+
+/// `n` tasks, the i-th running `task(i)`.
+fn spawn_n<F>(n: usize, task: impl Fn(u64) -> F) -> Vec<JoinHandle<()>>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    (0..n as u64).map(|i| tokio::spawn(task(i))).collect()
+}
+
+/// How `/health` answered while under attack.
+#[derive(Default)]
+struct Health {
+    asked: u64,
+    failed: u64,
+    slowest_ms: u128,
+}
+
+/// Ask `/health` every 200 ms until `stop`; an answer other than 200 within 2 s is a failure.
+async fn watch_health(addr: SocketAddr, stop: Instant) -> Health {
+    let mut h = Health::default();
+    while Instant::now() < stop {
+        let t = Instant::now();
+        h.asked += 1;
+        match echo_bench::http::get_text(addr, "/health", Duration::from_secs(2)).await {
+            Ok((200, _)) => h.slowest_ms = h.slowest_ms.max(t.elapsed().as_millis()),
+            _ => h.failed += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    h
 }
 
 async fn random_bytes(addr: SocketAddr, stop: Instant, seed: u64, counts: Arc<Counts>) {
@@ -241,15 +266,12 @@ async fn slowloris(addr: SocketAddr, stop: Instant, counts: Arc<Counts>) {
 
 async fn still_delivers(server: &Server) -> Result<(), String> {
     let fleet = Fleet::connect(server.addr, 1, Eio::V3).await?;
-    let subs = |_| {
-        vec![Sub {
-            channel: "rel-after".to_owned(),
-            id: 0,
-            user: None,
-            start: Some(0),
-        }]
-    };
-    fleet.subscribe(subs, Duration::from_secs(5)).await?;
+    harness::subscribe(
+        &fleet,
+        &[("rel-after".to_owned(), 0)],
+        Duration::from_secs(5),
+    )
+    .await?;
     server
         .wait_subscribers("rel-after", 1, Duration::from_secs(5))
         .await?;

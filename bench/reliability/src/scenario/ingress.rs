@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use echo_bench::client::Sub;
-use echo_bench::fleet::{Eio, Fleet};
+use echo_bench::fleet::{Eio, Fleet, Tally};
 use serde_json::json;
 
 use crate::figures::Figures;
@@ -36,7 +35,7 @@ pub async fn run(env: &Env, figs: &mut Figures, size: Size) -> Result<(), String
             (0..2).map(move |p| (format!("rel-{name}-{p}"), 10 * (i as u32 + 1) + p))
         })
         .collect();
-    subscribe(&fleet, &channels).await?;
+    harness::subscribe(&fleet, &channels, Duration::from_secs(20)).await?;
     for (channel, _) in &channels {
         server
             .wait_subscribers(channel, size.clients as u64, Duration::from_secs(20))
@@ -89,7 +88,7 @@ async fn in_process(env: &Env, figs: &mut Figures, size: Size) -> Result<(), Str
     let fleet = Fleet::connect(addr, size.clients, Eio::V3).await?;
     fleet.shared.no_latencies.store(true, Relaxed);
     let channels = [("rel-memory".to_owned(), 1)];
-    subscribe(&fleet, &channels).await?;
+    harness::subscribe(&fleet, &channels, Duration::from_secs(20)).await?;
     harness::wait_subscribers(
         addr,
         "rel-memory",
@@ -108,7 +107,8 @@ async fn in_process(env: &Env, figs: &mut Figures, size: Size) -> Result<(), Str
 
 /// The server's own count of what it dropped so far, by reason.
 async fn dropped(figs: &mut Figures, name: &str, metrics: std::net::SocketAddr) {
-    let Ok((200, body)) = harness::get_text(metrics, "/metrics", Duration::from_secs(5)).await
+    let Ok((200, body)) =
+        echo_bench::http::get_text(metrics, "/metrics", Duration::from_secs(5)).await
     else {
         figs.fail(format!("ingress.{name}: /metrics did not answer"));
         return;
@@ -154,21 +154,6 @@ pub async fn redis_connection(port: u16) -> Result<redis::aio::MultiplexedConnec
         .map_err(|e| format!("redis on {port}: {e}"))
 }
 
-async fn subscribe(fleet: &Fleet, channels: &[(String, u32)]) -> Result<(), String> {
-    let subs = |_| {
-        channels
-            .iter()
-            .map(|(c, id)| Sub {
-                channel: c.clone(),
-                id: *id,
-                user: None,
-                start: Some(0),
-            })
-            .collect()
-    };
-    fleet.subscribe(subs, Duration::from_secs(20)).await
-}
-
 /// Run the publishers (splitting `size.count` among them) and check what every client got.
 async fn measure(
     figs: &mut Figures,
@@ -187,15 +172,8 @@ async fn measure(
     });
     let each = size.count / pubs.len() as u64;
     let started = Instant::now();
-    let tasks: Vec<_> = pubs
-        .into_iter()
-        .map(|p| tokio::spawn(p.run(each, flow.clone())))
-        .collect();
     // The publishers stay alive until the end: the in-process one hosts the server.
-    let mut alive = Vec::new();
-    for t in tasks {
-        alive.push(t.await.map_err(|e| e.to_string())??);
-    }
+    let alive = publish(pubs, each, &flow).await?;
     let expected = flow.published.load(Relaxed) * clients;
     let wait = wait_delivered(&fleet.shared, flow.base + expected, Duration::from_secs(10)).await;
     let elapsed = started.elapsed();
@@ -206,6 +184,38 @@ async fn measure(
         &format!("{prefix}.deliveries_per_s"),
         (t.received as f64 / elapsed.as_secs_f64()).round(),
     );
+    check(figs, &prefix, expected, &t);
+    if let Err(e) = wait {
+        figs.fail(format!("{prefix}: {e}"));
+    }
+    dropped(figs, name, metrics).await;
+    for p in alive {
+        if let Sink::Php(php) = p.sink {
+            php.finish().await;
+        }
+    }
+    Ok(())
+}
+
+/// Every publisher publishes `each` events, all at once; the publishers once they are done.
+async fn publish(
+    pubs: Vec<Publisher>,
+    each: u64,
+    flow: &Arc<Flow>,
+) -> Result<Vec<Publisher>, String> {
+    let tasks: Vec<_> = pubs
+        .into_iter()
+        .map(|p| tokio::spawn(p.run(each, flow.clone())))
+        .collect();
+    let mut done = Vec::new();
+    for t in tasks {
+        done.push(t.await.map_err(|e| e.to_string())??);
+    }
+    Ok(done)
+}
+
+/// The exact-delivery checks: `expected` deliveries, each once and in order, to every client.
+fn check(figs: &mut Figures, prefix: &str, expected: u64, t: &Tally) {
     let lost = expected.saturating_sub(t.received.saturating_sub(t.behind));
     figs.check(&format!("{prefix}.lost"), lost, lost == 0, "0");
     figs.check(
@@ -221,14 +231,4 @@ async fn measure(
         t.silent == 0,
         "0",
     );
-    if let Err(e) = wait {
-        figs.fail(format!("{prefix}: {e}"));
-    }
-    dropped(figs, name, metrics).await;
-    for p in alive {
-        if let Sink::Php(php) = p.sink {
-            php.finish().await;
-        }
-    }
-    Ok(())
 }

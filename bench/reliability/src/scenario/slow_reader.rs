@@ -7,14 +7,13 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use echo_bench::client::Sub;
 use echo_bench::fleet::{Eio, Fleet};
-use echo_bench::load::{Pace, saturate};
+use echo_bench::load::{Outcome, Pace, saturate};
 use echo_bench::publish::{Ingress, Outbox};
 use echo_bench::ws::Ws;
 
 use crate::figures::Figures;
-use crate::harness::{Env, Server};
+use crate::harness::{self, Env, Server};
 
 const READERS: usize = 10;
 const EVENTS: u64 = 100_000;
@@ -27,54 +26,19 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
     let server = Server::start(env, "slow-reader", |_| {}).await?;
     // About 200 bytes a frame: the channel name is repeated in every event.
     let channel = format!("rel-slow-{}", "x".repeat(120));
-    let mut stalled = Ws::connect(server.addr, None, "/socket.io/?EIO=3&transport=websocket")
-        .await
-        .map_err(|e| format!("stalled client: {e}"))?;
-    let subscribe =
-        format!(r#"42["subscribe",{{"channel":"{channel}","auth":{{"headers":{{}}}}}}]"#);
-    stalled
-        .send_text(&subscribe)
-        .await
-        .map_err(|e| e.to_string())?;
+    let stalled = stalled_client(&server, &channel).await?;
     let fleet = Fleet::connect(server.addr, READERS, Eio::V3).await?;
-    let subs = |_| {
-        vec![Sub {
-            channel: channel.clone(),
-            id: 0,
-            user: None,
-            start: Some(0),
-        }]
-    };
-    fleet.subscribe(subs, Duration::from_secs(10)).await?;
+    harness::subscribe(&fleet, &[(channel.clone(), 0)], Duration::from_secs(10)).await?;
     server
         .wait_subscribers(&channel, READERS as u64 + 1, Duration::from_secs(10))
         .await?;
-    let producer =
-        rust_echo_server::shm::Producer::new(&server.ring).map_err(|e| format!("ring: {e}"))?;
-    let mut out = Outbox::new(Ingress::Shm(producer), vec![channel.clone()]);
-    let pace = Pace {
-        count: EVENTS,
-        fanout: READERS as u64,
-        window: 1_000 * READERS as u64,
-        batch: 100,
-        deadline: Duration::from_secs(120),
-    };
-    let outcome = saturate(&mut out, &fleet, &[0], pace).await?;
+    let outcome = burst(&server, &fleet, &channel).await?;
     let burst_end = Instant::now();
     figs.put("slow_reader.burst_events", outcome.published);
     figs.put("slow_reader.burst_ms", outcome.elapsed.as_millis());
     let missing = outcome.missing();
     figs.check("slow_reader.readers_missing", missing, outcome.exact(), "0");
-    let gone = loop {
-        let n = server.subscribers(&channel).await.unwrap_or(u64::MAX);
-        if n <= READERS as u64 {
-            break Some(burst_end.elapsed().as_millis());
-        }
-        if burst_end.elapsed() > Duration::from_secs(60) {
-            break None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let gone = stalled_gone(&server, &channel, burst_end).await;
     let readers_left = fleet.shared.failed.load(Relaxed);
     figs.check(
         "slow_reader.readers_disconnected",
@@ -98,4 +62,47 @@ pub async fn run(env: &Env, figs: &mut Figures) -> Result<(), String> {
     }
     drop(stalled);
     Ok(())
+}
+
+/// A raw WebSocket client that subscribes to `channel` and then never reads.
+async fn stalled_client(server: &Server, channel: &str) -> Result<Ws, String> {
+    let mut stalled = Ws::connect(server.addr, None, "/socket.io/?EIO=3&transport=websocket")
+        .await
+        .map_err(|e| format!("stalled client: {e}"))?;
+    let subscribe =
+        format!(r#"42["subscribe",{{"channel":"{channel}","auth":{{"headers":{{}}}}}}]"#);
+    stalled
+        .send_text(&subscribe)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(stalled)
+}
+
+/// `EVENTS` events to `channel` over the ring, paced by what the readers got.
+async fn burst(server: &Server, fleet: &Fleet, channel: &str) -> Result<Outcome, String> {
+    let producer =
+        rust_echo_server::shm::Producer::new(&server.ring).map_err(|e| format!("ring: {e}"))?;
+    let mut out = Outbox::new(Ingress::Shm(producer), vec![channel.to_owned()]);
+    let pace = Pace {
+        count: EVENTS,
+        fanout: READERS as u64,
+        window: 1_000 * READERS as u64,
+        batch: 100,
+        deadline: Duration::from_secs(120),
+    };
+    saturate(&mut out, fleet, &[0], pace).await
+}
+
+/// Ms from the end of the burst until only the readers are subscribed (`None`: not within 60 s).
+async fn stalled_gone(server: &Server, channel: &str, burst_end: Instant) -> Option<u128> {
+    loop {
+        let n = server.subscribers(channel).await.unwrap_or(u64::MAX);
+        if n <= READERS as u64 {
+            return Some(burst_end.elapsed().as_millis());
+        }
+        if burst_end.elapsed() > Duration::from_secs(60) {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
