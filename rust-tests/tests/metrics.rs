@@ -150,6 +150,14 @@ async fn redis_reconnects_and_invalid_messages_are_counted() {
     let connected = || s.handle.redis_connected();
     assert!(eventually(WAIT, connected).await, "subscribed");
     redis.publish("news", "not json").await;
+    // Count it before Redis dies: a message still in its output buffer dies with it.
+    until_eq("the invalid message counted", 1.0, || async {
+        value(
+            &scrape(&s).await,
+            r#"rust_echo_dropped_total{reason="invalid_message"}"#,
+        )
+    })
+    .await;
     redis.kill();
     assert!(eventually(WAIT, || !connected()).await, "disconnected");
     redis.restart().await;
