@@ -120,7 +120,7 @@ final class BroadcastTest extends TestCase
         $app = new App();
         $serve = $app->serve();
         $this->assertStringContainsString(
-            "rust-echo on {$app->echoUrl} (Socket.IO path /socket.io), run by the rust_echo extension, in this process",
+            "rust-echo on {$app->echoUrl}, run by the rust_echo extension, in this process",
             $serve->output(),
         );
         $this->assertStringContainsString("shared-memory ring rust-echo-{$app->echoPort}", $serve->output());
