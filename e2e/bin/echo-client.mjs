@@ -11,15 +11,11 @@
 //   node echo-client.mjs http://127.0.0.1:6001 news private:orders.1 presence:chat --user 1 --event ping
 import { createRequire } from 'node:module';
 import Echo from 'laravel-echo';
+import { option } from '../lib/argv.mjs';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const [v] = args.splice(i, 2).slice(1);
-  return v;
-};
+const opt = (name, dflt) => option(args, name, dflt);
 const event = opt('event', 'E');
 const user = opt('user', '');
 const idle = Number(opt('idle', '60000'));

@@ -8,24 +8,15 @@
 //   node listen.mjs http://127.0.0.1:6001 news orders --event App\\Events\\Ping --count 100
 import { createRequire } from 'node:module';
 import Echo from 'laravel-echo';
+import { option, flag } from '../lib/argv.mjs';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const [v] = args.splice(i, 2).slice(1);
-  return v;
-};
-const flag = (name) => {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) args.splice(i, 1);
-  return i >= 0;
-};
+const opt = (name, dflt) => option(args, name, dflt);
 const event = opt('event', 'E');
 const count = Number(opt('count', '0'));
 const idle = Number(opt('idle', '10000'));
-const v2 = flag('v2');
+const v2 = flag(args, 'v2');
 const key = opt('key', 'secret');
 const app = opt('app', 'app');
 const [url, ...channels] = args;
