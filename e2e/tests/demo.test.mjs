@@ -28,7 +28,7 @@ for (const mode of ['shm', 'redis']) {
       await within(30000, 'the demo to start', (done) => {
         const on = (d) => {
           out += d;
-          if (out.includes('rust-echo demo: open')) done();
+          if (out.includes('Ctrl-C stops everything')) done();
         };
         demo.stdout.on('data', on);
         demo.stderr.on('data', on);
