@@ -141,7 +141,9 @@ return [
     |
     | The server also subscribes to Redis, so events published by other hosts
     | (or by processes without the extension) arrive. The connection and the
-    | key prefix come from Laravel's own config/database.php.
+    | key prefix come from Laravel's own config/database.php. Unset, it does so
+    | only when the app already uses Redis (the redis broadcaster or transport,
+    | or a Redis queue, cache or session); a Redis-free app opens no connection.
     |
     */
 

@@ -115,7 +115,7 @@ install_app() {
       sed -i '/^APP_URL=/d;/^REDIS_PORT=/d' .env &&
       # A Redis-free app: the rust driver over the ring, the database queue, no Redis subscriber.
       printf '%s\n' '' BROADCAST_CONNECTION=rust QUEUE_CONNECTION=database SESSION_DRIVER=array \
-        CACHE_STORE=file AUTH_GUARD=test-header RUST_ECHO_REDIS=false >>.env &&
+        CACHE_STORE=file AUTH_GUARD=test-header >>.env &&
       php artisan key:generate --quiet &&
       touch database/database.sqlite &&
       php artisan migrate --force --quiet &&

@@ -64,7 +64,7 @@ final class PackageTest extends TestCase
     {
         $server = ServerConfig::fromLaravel($this->app['config']);
         $this->assertSame(
-            ['host', 'port', 'authHost', 'databaseConfig'],
+            ['host', 'port', 'authHost', 'subscribers', 'databaseConfig'],
             array_keys($server),
         );
 
@@ -81,6 +81,45 @@ final class PackageTest extends TestCase
         $this->assertSame(['mode' => '0660'], $server['shm']);
         $this->assertSame('maybe', $server['devMode'], 'the server refuses it with its key');
         $this->assertSame('10.0.0.0/8', $server['trustedProxies']);
+    }
+
+    /**
+     * Unset, the Redis subscriber is on only where the app already runs on Redis: a Redis-free
+     * app gets no Redis connection and so no Redis warnings.
+     */
+    public function testRedisSubscriberFollowsTheAppsUseOfRedis(): void
+    {
+        $redis = fn (): bool => ServerConfig::fromLaravel($this->app['config'])['subscribers']['redis'];
+        config([
+            'broadcasting.default' => 'rust',
+            'broadcasting.connections.rust.transport' => 'auto',
+            'broadcasting.connections.redis' => ['driver' => 'redis'],
+            'queue.default' => 'sync',
+            'queue.connections.redis' => ['driver' => 'redis'],
+            'cache.default' => 'array',
+            'cache.stores.redis' => ['driver' => 'redis'],
+            'session.driver' => 'file',
+        ]);
+        $this->assertFalse($redis(), 'a Redis-free app');
+        foreach (
+            [
+                ['broadcasting.connections.rust.transport' => 'redis'],
+                ['broadcasting.default' => 'redis'],
+                ['queue.default' => 'redis'],
+                ['cache.default' => 'redis'],
+                ['session.driver' => 'redis'],
+            ] as $uses
+        ) {
+            $before = array_map(fn (string $key) => config($key), array_combine(array_keys($uses), array_keys($uses)));
+            config($uses);
+            $this->assertTrue($redis(), 'Redis in use: ' . json_encode($uses));
+            config($before);
+        }
+        $this->assertFalse($redis());
+        config(['rust-echo.redis.enabled' => 'true']);
+        $this->assertTrue($redis(), 'asked for');
+        config(['rust-echo.redis.enabled' => 'false', 'queue.default' => 'redis']);
+        $this->assertFalse($redis(), 'refused');
     }
 
     public function testConfigCanBePublished(): void

@@ -50,7 +50,7 @@ class ServerConfig
                 'host' => $metrics['host'] ?? null,
                 'port' => $metrics['port'] ?? null,
             ],
-            'subscribers' => ['redis' => self::flag($c['redis']['enabled'] ?? null)],
+            'subscribers' => ['redis' => self::flag($c['redis']['enabled'] ?? null) ?? self::appUsesRedis($config)],
             'databaseConfig' => ['redis' => self::redis($config, (string) ($c['redis']['connection'] ?? 'default'))],
             'shm' => [
                 'enabled' => self::flag($shm['enabled'] ?? null),
@@ -129,6 +129,23 @@ class ServerConfig
             'db' => $redis['database'] ?? null,
             'keyPrefix' => $config->get('database.redis.options.prefix'),
         ];
+    }
+
+    /**
+     * Whether the app already runs on Redis, so the server should listen there when
+     * `rust-echo.redis.enabled` is unset: the default broadcaster is Laravel's `redis` driver or
+     * the `rust` driver with transport `redis`, or the default queue, cache store or session
+     * driver is Redis. A Redis-free app gets no Redis subscriber, and so no Redis warnings.
+     */
+    public static function appUsesRedis(Repository $config): bool
+    {
+        $broadcast = (array) $config->get('broadcasting.connections.' . $config->get('broadcasting.default'), []);
+        $queue = (string) $config->get('queue.connections.' . $config->get('queue.default') . '.driver');
+        $cache = (string) $config->get('cache.stores.' . $config->get('cache.default') . '.driver');
+
+        return ($broadcast['driver'] ?? null) === 'redis'
+            || (($broadcast['driver'] ?? null) === 'rust' && ($broadcast['transport'] ?? null) === 'redis')
+            || in_array('redis', [$queue, $cache, (string) $config->get('session.driver')], true);
     }
 
     /**

@@ -39,6 +39,8 @@ pub struct Shared {
     /// Skip recording latencies (runs of tens of millions of deliveries whose publishers do
     /// not stamp messages).
     pub no_latencies: std::sync::atomic::AtomicBool,
+    /// Each client's own count of measured deliveries, so a publisher can pace by the slowest.
+    per_client: Mutex<Vec<std::sync::Arc<AtomicU64>>>,
     wake_at: AtomicU64,
     notify: Notify,
 }
@@ -71,6 +73,20 @@ impl Shared {
                 last = now;
             }
         }
+    }
+
+    /// A counter for one more client.
+    fn register(&self) -> std::sync::Arc<AtomicU64> {
+        let mine = std::sync::Arc::new(AtomicU64::new(0));
+        let mut all = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        all.push(mine.clone());
+        mine
+    }
+
+    /// Measured deliveries to the client that has received the fewest (0 with no clients).
+    pub fn slowest(&self) -> u64 {
+        let all = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().map(|c| c.load(Relaxed)).min().unwrap_or(0)
     }
 
     fn fail(&self, error: String) {
@@ -138,8 +154,9 @@ pub async fn spawn(
     let mut ws = Ws::connect(server, source, &query).await?;
     let ping = open(&mut ws, eio).await?;
     let (tx, rx) = mpsc::unbounded_channel();
+    let mine = shared.register();
     tokio::spawn(async move {
-        if let Err(e) = run(ws, eio, ping, rx, &shared).await {
+        if let Err(e) = run(ws, eio, ping, rx, &shared, &mine).await {
             shared.fail(e.to_string());
         }
     });
@@ -202,6 +219,7 @@ async fn run(
     ping: Duration,
     mut rx: mpsc::UnboundedReceiver<Cmd>,
     shared: &Shared,
+    mine: &AtomicU64,
 ) -> std::io::Result<()> {
     let mut st = State {
         chans: Vec::new(),
@@ -234,6 +252,7 @@ async fn run(
             ws.consume(end);
         }
         if counted > 0 {
+            mine.fetch_add(counted, Relaxed);
             shared.add_delivered(counted, last_ns);
         }
         if pong {

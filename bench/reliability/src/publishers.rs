@@ -16,10 +16,9 @@ use tokio::net::TcpStream;
 use crate::harness::APP;
 use crate::php::Php;
 
-/// Events in flight per client on average at most. A socket queues 4,096 packets; the window is
-/// an average over the clients, and the load generator serves some clients later than others,
-/// so it stays well below.
-pub const WINDOW: u64 = 500;
+/// Events in flight to the slowest client at most. A socket queues 4,096 packets; each publisher
+/// adds a batch before it waits again, so the window leaves room for every publisher's batch.
+pub const WINDOW: u64 = 1_000;
 /// Events per batch.
 pub const BATCH: u64 = 100;
 /// A run fails when deliveries make no progress for this long.
@@ -47,17 +46,31 @@ pub struct Flow {
     pub shared: Arc<Shared>,
     /// `delivered` when the run started.
     pub base: u64,
-    /// Subscribers of each channel.
-    pub clients: u64,
+    /// The slowest client's deliveries when the run started.
+    pub slowest_base: u64,
     /// Events published by all publishers so far.
     pub published: AtomicU64,
 }
 
 impl Flow {
-    /// Wait until deliveries trail publishes by at most `WINDOW` events per client.
+    /// Wait until the slowest client trails publishes by at most `WINDOW` events.
     async fn wait_window(&self) -> Result<(), String> {
-        let owed = |p: u64| self.base + p.saturating_sub(WINDOW) * self.clients;
-        wait_delivered(&self.shared, owed(self.published.load(Relaxed)), STALL).await
+        let owed = self.slowest_base + self.published.load(Relaxed).saturating_sub(WINDOW);
+        let mut last = (self.shared.slowest(), tokio::time::Instant::now());
+        loop {
+            let now = self.shared.slowest();
+            if now >= owed {
+                return Ok(());
+            }
+            if now != last.0 {
+                last = (now, tokio::time::Instant::now());
+            } else if last.1.elapsed() > STALL {
+                return Err(format!(
+                    "the slowest client is stuck at {now} of {owed} for {STALL:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 }
 

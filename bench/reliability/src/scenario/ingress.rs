@@ -167,7 +167,7 @@ async fn measure(
     let flow = Arc::new(Flow {
         shared: fleet.shared.clone(),
         base: fleet.shared.delivered.load(Relaxed),
-        clients,
+        slowest_base: fleet.shared.slowest(),
         published: AtomicU64::new(0),
     });
     let each = size.count / pubs.len() as u64;
