@@ -12,9 +12,10 @@ use RustEcho\Tests\Support\Process;
 use RustEcho\Tests\Support\Wait;
 
 /**
- * rust-echo hosted inside a Swoole server (a Swoole\Process added to it), in SWOOLE_PROCESS and
- * SWOOLE_BASE modes: workers, their coroutines and task workers publish over the ring; reload
- * and shutdown leave no process, ring or port behind.
+ * rust-echo hosted inside a Swoole server — in a Swoole\Process added to it, or started in the
+ * master before `start()` — in SWOOLE_PROCESS and SWOOLE_BASE modes: workers, their coroutines,
+ * task workers and a user process publish over the ring; reload and shutdown leave no process,
+ * ring or port behind.
  */
 final class ServerInsideSwooleTest extends TestCase
 {
@@ -26,18 +27,25 @@ final class ServerInsideSwooleTest extends TestCase
     }
 
     /**
-     * @return array<string, array{string}>
+     * @return array<string, array{string, string}>
      */
     public static function modes(): array
     {
-        return ['SWOOLE_PROCESS' => ['process'], 'SWOOLE_BASE' => ['base']];
+        return [
+            'SWOOLE_PROCESS, in a user process' => ['process', 'process'],
+            'SWOOLE_BASE, in a user process' => ['base', 'process'],
+            'SWOOLE_PROCESS, in the master' => ['process', 'master'],
+            'SWOOLE_BASE, in the master' => ['base', 'master'],
+        ];
     }
 
     /**
      * @dataProvider modes
      */
-    public function testWorkersCoroutinesAndTasksPublishThroughReloadAndShutdown(string $mode): void
-    {
+    public function testWorkersCoroutinesTasksAndUserProcessesPublishThroughReloadAndShutdown(
+        string $mode,
+        string $hosting,
+    ): void {
         $port = Paths::freePort();
         $httpPort = Paths::freePort();
         $config = [
@@ -49,7 +57,7 @@ final class ServerInsideSwooleTest extends TestCase
         ];
         $host = new Process([
             PHP_BINARY, '-n', '-d', 'extension=swoole', '-d', 'extension=' . Paths::extension(),
-            __DIR__ . '/bin/host.php', $mode, (string) $httpPort, json_encode($config),
+            __DIR__ . '/bin/host.php', $mode, (string) $httpPort, json_encode($config), $hosting,
         ]);
         $host->waitFor("started ", 30.0);
         $starts = static fn () => preg_match_all('/^worker \d+ \d+$/m', $host->output());
@@ -62,6 +70,9 @@ final class ServerInsideSwooleTest extends TestCase
         $this->assertSame(['\'shm\'' => 300], $get('/publish?text=c&n=300')['result'], '300 coroutines over the ring');
         [$via] = $get('/task?text=from-a-task')['result'];
         $this->assertSame('shm', $via);
+        $this->assertTrue($get('/user?text=from-a-user-process')['result'] !== false);
+        $userPublished = fn () => str_contains($host->output(), "user from-a-user-process 'shm'\n");
+        Wait::until('the user process published', $userPublished, $host->output(...));
 
         $host->signal(SIGUSR1); // $server->reload(): new workers and task workers, one by one
         Wait::until('all 3 restarted', fn () => $starts() === 6, $host->output(...));
@@ -70,9 +81,10 @@ final class ServerInsideSwooleTest extends TestCase
 
         // Published after every other publish returned, so a duplicate would arrive before it.
         $this->assertSame('shm', $get('/task?text=marker')['result'][0]);
-        $texts = array_column(array_column($news->take(300 + 1 + 1 + 50 + 1), 'data'), 'text');
+        $texts = array_column(array_column($news->take(300 + 1 + 1 + 1 + 50 + 1), 'data'), 'text');
         $this->assertSame('marker', array_pop($texts), 'the marker comes last: nothing duplicated');
-        $expected = [...array_map(static fn ($i) => "c $i", range(0, 299)), 'from-a-task', 'after-reload',
+        $expected = [...array_map(static fn ($i) => "c $i", range(0, 299)),
+            'from-a-task', 'from-a-user-process', 'after-reload',
             ...array_map(static fn ($i) => "r $i", range(0, 49))];
         sort($texts);
         sort($expected);

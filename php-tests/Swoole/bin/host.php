@@ -1,10 +1,13 @@
 <?php
 
-// A Swoole HTTP server hosting rust-echo in a user process (Swoole\Process added to the server),
-// with workers, task workers and coroutines publishing over the ring:
-//   php -d extension=swoole -d extension=librust_echo.so host.php process|base HTTP_PORT 'SERVER_CONFIG_JSON'
+// A Swoole HTTP server hosting rust-echo, with workers, task workers, coroutines and a user process
+// publishing over the ring:
+//   php -d extension=swoole -d extension=librust_echo.so host.php process|base HTTP_PORT 'SERVER_CONFIG_JSON' HOSTING
+// HOSTING `process`: the server runs in a Swoole\Process added to the Swoole server;
+//         `master`: the master starts it before $server->start() and stops it on shutdown.
 // GET /publish?text=T&n=N  N coroutines in the worker each publish {"text": "T i"} on `news`
 // GET /task?text=T          a task worker publishes {"text": "T"} (text empty: nothing)
+// GET /user?text=T          the user process publishes {"text": "T"} and prints "user T <transport>"
 // GET /pid                  the worker's pid
 // Prints "started <master pid>" once the server runs and "worker <id> <pid>" as each (task) worker starts.
 
@@ -17,7 +20,7 @@ use Swoole\Http\Response;
 use Swoole\Http\Server;
 use Swoole\Process;
 
-[, $mode, $httpPort, $json] = $argv;
+[, $mode, $httpPort, $json, $hosting] = $argv;
 $config = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
 ini_set('rust_echo.ring', 'rust-echo-' . $config['port']);
 
@@ -30,10 +33,27 @@ $server->set([
     'log_level' => SWOOLE_LOG_WARNING,
 ]);
 
-// The server runs in its own process; serve() returns when Swoole stops the process (SIGTERM).
-$server->addProcess(new Process(static function () use ($config): void {
-    \RustEcho\Server::serve($config);
-}, false, 0, false));
+if ($hosting === 'process') {
+    // The server runs in its own process; serve() returns when Swoole stops the process (SIGTERM).
+    $server->addProcess(new Process(static function () use ($config): void {
+        \RustEcho\Server::serve($config);
+    }, false, 0, false));
+} else {
+    // The master hosts it on a thread of its own; the processes Swoole forks publish over the ring.
+    \RustEcho\Server::start($config);
+    $server->on('shutdown', static function (): void {
+        \RustEcho\Server::stop();
+    });
+}
+
+// A user process publishing what a worker hands it through its pipe.
+$user = new Process(static function (Process $self): void {
+    while (($text = $self->read()) !== false && $text !== '') {
+        $via = \RustEcho\publish(['news'], 'ping', ['text' => $text]);
+        echo "user $text " . var_export($via, true) . "\n";
+    }
+}, false, SOCK_DGRAM, false);
+$server->addProcess($user);
 
 $server->on('start', static function (Server $server): void {
     echo "started {$server->master_pid}\n";
@@ -62,12 +82,13 @@ $publishConcurrently = static function (string $text, int $n): array {
     return $via;
 };
 
-$onRequest = static function (Request $request, Response $response) use ($server, $publishConcurrently): void {
+$onRequest = static function (Request $request, Response $response) use ($server, $user, $publishConcurrently): void {
     $path = $request->server['request_uri'];
     $text = (string) ($request->get['text'] ?? '');
     $result = match ($path) {
         '/publish' => $publishConcurrently($text, (int) ($request->get['n'] ?? 1)),
         '/task' => $server->taskwait($text, 10.0),
+        '/user' => $user->write($text),
         '/pid' => getmypid(),
         default => null,
     };
