@@ -5,6 +5,7 @@
 mod lock;
 mod support;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use support::{BIN, banner_until_ready, run, signal, temp_dir, write_config};
@@ -74,9 +75,28 @@ fn start_banner_warnings_and_sigterm() {
         banner[5].starts_with("✔  Metrics at http://127.0.0.1:") && banner[5].ends_with("/metrics"),
         "{banner:?}"
     );
+    // The log, line by line, as the server writes it.
+    let (lines, log) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        stderr
+            .lines()
+            .map_while(Result::ok)
+            .try_for_each(|l| lines.send(l))
+    });
+    let mut err = String::new();
+    let mut until = |what: &str| {
+        while !err.contains(what) {
+            let line = log
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no `{what}` in the log: {err}"));
+            err.push_str(&line);
+            err.push('\n');
+        }
+    };
     // SIGHUP reloads certificates (none here) and keeps the server running.
     signal(&child, "HUP");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    until("SIGHUP: nothing to reload");
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP does not stop the server"
@@ -84,10 +104,7 @@ fn start_banner_warnings_and_sigterm() {
     signal(&child, "TERM");
     let exit = child.wait().unwrap();
     assert_eq!(exit.code(), Some(0));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(err.contains("unknown key `someKey` is ignored"), "{err}");
-    assert!(err.contains("SIGHUP: nothing to reload"), "{err}");
+    until("unknown key `someKey` is ignored");
 }
 
 /// `--version` and `--help` answer without a config file.
