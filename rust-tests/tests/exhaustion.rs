@@ -360,3 +360,32 @@ async fn a_session_that_leaves_the_namespace_is_closed() {
         .await
         .expect("the next client takes the place");
 }
+
+/// Clients that each break the protocol once are disconnected and counted, one log line per
+/// period for all of them: a flood of such connections cannot flood the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_violations_are_counted_and_logged_once_per_period() {
+    const CLIENTS: usize = 40;
+    let server = Binary::start(
+        json!({ "subscribers": { "redis": false }, "shm": { "enabled": false } }),
+        None,
+    );
+    for _ in 0..CLIENTS {
+        let mut ws = connected_session(server.addr).await.expect("connects");
+        ws.send(Frame::text("42garbage")).await.expect("sends");
+        assert!(closed_within(&mut ws, WAIT).await, "disconnected");
+    }
+    let violations = r#"rust_echo_disconnects_total{reason="packet_parsing"}"#;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while server.metric(violations).await < CLIENTS as f64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            server.metrics().await
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let log = server.log();
+    let lines = log.matches("protocol violation").count();
+    assert!((1..=2).contains(&lines), "{lines} lines:\n{log}");
+}

@@ -31,6 +31,10 @@ const SUBSCRIBE: &str = "subscribe";
 const UNSUBSCRIBE: &str = "unsubscribe";
 const CLIENT_EVENT: &str = "client event";
 
+/// The log line for clients disconnected for breaking the protocol.
+static VIOLATION_LOG: crate::logging::Throttle =
+    crate::logging::Throttle::new(std::time::Duration::from_secs(10));
+
 /// Register the handlers on the default namespace (the only one laravel-echo uses). Past
 /// `maxConnections` a connect is refused with a `connect_error` carrying the reason (the HTTP
 /// gate refuses most earlier; this catches handshakes that raced past it).
@@ -124,7 +128,11 @@ fn on_disconnect(engine: &Engine, conn: &Connection, socket: &SocketRef, reason:
             tracing::info!(socket = %socket.id, "client disconnected: transport error (network failure, or a packet over socketio.maxHttpBufferSize)");
         }
         DisconnectReason::PacketParsingError | DisconnectReason::MultipleHttpPollingError => {
-            tracing::warn!(socket = %socket.id, %reason, "client disconnected: protocol violation");
+            // Any client can break the protocol on purpose: one line per period, the rest counted.
+            if let Some(held_back) = VIOLATION_LOG.admit(&engine.stats) {
+                tracing::warn!(socket = %socket.id, %reason, violations_since_last_line = held_back + 1,
+                    "client disconnected: protocol violation");
+            }
         }
         _ => dev_log!(engine, socket = %socket.id, %reason, "client disconnected"),
     }
