@@ -154,6 +154,56 @@ async fn a_corrupted_ring_is_reset_and_delivery_goes_on() {
     );
 }
 
+/// A process allowed to write the ring truncates the file under the server and its producers:
+/// neither crashes (no SIGBUS); a publish that was under way fails as `Truncated`, the server
+/// replaces the ring, and producers re-attach to the new one by name and are delivered again.
+#[tokio::test]
+async fn a_truncated_ring_is_replaced_and_nobody_crashes() {
+    let s = TestServer::start(|_| {}).await;
+    let info = s.handle.ring_info().expect("ring on");
+    let path = format!("/dev/shm/{}", info.name);
+    let inode = |p: &str| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).expect("ring"));
+    let before = inode(&path);
+    let mut c = s.client().await;
+    c.subscribe("c").await;
+    joined(&s, "c").await;
+    let mut p = Producer::new(&info.name).unwrap();
+    p.publish(&record("1")).expect("publishes");
+    assert_eq!(c.next_event_raw().await, r#"["E","c",1]"#);
+
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("ring file");
+    file.set_len(0).expect("truncate");
+    // This producer's next publish touches pages past the end of the file.
+    let failed = p
+        .publish(&record("lost"))
+        .expect_err("the write is not delivered");
+    assert!(matches!(failed, RingError::Truncated(_)), "{failed}");
+
+    let stats = s.handle.stats().clone();
+    assert!(
+        eventually(WAIT, || stats.ring.snapshot().restarts >= 1).await,
+        "the server replaces the ring"
+    );
+    assert!(eventually(WAIT, || std::fs::metadata(&path).is_ok_and(|m| m.len() > 0)).await);
+    assert_ne!(inode(&path), before, "a fresh ring file");
+    // The same producer re-attaches by name on its next publish.
+    let mut sent = p.publish(&record("2"));
+    let deadline = std::time::Instant::now() + WAIT;
+    while sent.is_err() && std::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+        sent = p.publish(&record("2"));
+    }
+    sent.expect("publishes to the fresh ring");
+    assert_eq!(c.next_event_raw().await, r#"["E","c",2]"#);
+    let (status, body) = s.get("/health").await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["ring"]["up"], true, "{health}");
+}
+
 /// A stopped server removes its ring; producers see that at once. A server on the same port
 /// creates it again and the same producer reaches it.
 #[tokio::test]

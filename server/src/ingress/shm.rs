@@ -100,8 +100,17 @@ impl Drop for RingThread {
     }
 }
 
+/// Why the drain loop ended.
+enum Ended {
+    /// The server is stopping.
+    Stopped,
+    /// Another process truncated the ring file.
+    Truncated,
+}
+
 impl Drain {
-    /// Drain until stopped; after a panic, count it, make a fresh ring and drain again.
+    /// Drain until stopped; after a panic or a truncated ring, count it, make a fresh ring and
+    /// drain again.
     fn supervise(&mut self, mut consumer: Consumer, recreate: &Recreate) {
         let health = self.engine.stats.clone();
         let mut backoff = Duration::from_millis(10);
@@ -109,14 +118,21 @@ impl Drain {
             health.ring.set_up(true);
             let run = catch_unwind(AssertUnwindSafe(|| self.run(&mut consumer)));
             health.ring.set_up(false);
-            let Err(panic) = run else { return };
+            match run {
+                Ok(Ended::Stopped) => return,
+                Ok(Ended::Truncated) => {
+                    tracing::error!(ring = %consumer.name(), "another process truncated the ring file; replacing it with a fresh ring");
+                }
+                Err(panic) => {
+                    let cause = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(ring = %consumer.name(), %cause, "the ring's drain thread panicked; starting it again on a fresh ring");
+                }
+            }
             health.ring.restarted();
-            let cause = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(ring = %consumer.name(), %cause, "the ring's drain thread panicked; starting it again on a fresh ring");
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
@@ -134,13 +150,16 @@ impl Drain {
     }
 
     /// The drain loop, then a last drain of what producers committed before the stop.
-    fn run(&mut self, consumer: &mut Consumer) {
+    fn run(&mut self, consumer: &mut Consumer) -> Ended {
         let mut idle_since = Instant::now();
         while !self.stop.load(Ordering::Acquire) {
             #[cfg(test)]
             tests::maybe_panic(consumer.name());
             let polled = consumer.poll(|r| self.take(r));
             self.outbox.flush();
+            if consumer.truncated() {
+                return Ended::Truncated;
+            }
             if polled > 0 {
                 idle_since = Instant::now();
             } else if idle_since.elapsed() < crate::ingress::bus::spin() {
@@ -155,6 +174,7 @@ impl Drain {
         consumer.poll(|r| self.take(r));
         self.outbox.flush();
         self.publish_info(consumer);
+        Ended::Stopped
     }
 
     fn take(&mut self, record: Result<crate::Message, DecodeError>) {

@@ -169,6 +169,12 @@ impl Consumer {
         &self.name
     }
 
+    /// Whether another process truncated the ring file under this mapping: the ring is lost and
+    /// must be replaced by a fresh one.
+    pub fn truncated(&self) -> bool {
+        self.map.truncated()
+    }
+
     /// Deliver every committed record in order; returns how many were consumed.
     pub fn poll(&mut self, mut deliver: impl FnMut(Result<Message, DecodeError>)) -> usize {
         let mut n = 0;

@@ -54,6 +54,8 @@ pub(super) const RECORD_OVERHEAD: usize = 16;
 
 /// Typed access to a mapped ring file.
 pub(super) struct Mapped {
+    /// Declared first: the mapping is unregistered before it is unmapped.
+    truncation: super::truncation::Guard,
     map: MmapMut,
     /// Data-area size, a power of two.
     pub capacity: u64,
@@ -67,7 +69,22 @@ impl Mapped {
             .ok()
             .and_then(|c| c.checked_add(HEADER_SIZE))
             .is_some_and(|needed| map.len() >= needed);
-        (capacity.is_power_of_two() && capacity >= 64 && fits).then_some(Mapped { map, capacity })
+        (capacity.is_power_of_two() && capacity >= 64 && fits).then(|| Mapped {
+            truncation: super::truncation::register(map.as_ptr(), map.len()),
+            map,
+            capacity,
+        })
+    }
+
+    /// Whether another process truncated the file under this mapping (see `truncation`): what
+    /// it reads is no longer the ring.
+    pub fn truncated(&self) -> bool {
+        self.truncation.faulted()
+    }
+
+    /// Whether the file starts with the ring's magic bytes.
+    pub fn has_magic(&self) -> bool {
+        self.map[..MAGIC.len()] == MAGIC
     }
 
     fn base(&self) -> *mut u8 {

@@ -17,7 +17,9 @@
 //!   re-attach by name on their own;
 //! - every byte of the mapping is untrusted on both sides: the consumer bounds every position
 //!   and length it reads and resets the ring past corruption; a producer attaches only to a
-//!   ring file whose owner and mode it trusts (`trust`), never through a link.
+//!   ring file whose owner and mode it trusts (`trust`), never through a link;
+//! - a ring file truncated under its mappings costs the server a fresh ring and a publisher one
+//!   failed publish, never a `SIGBUS` crash (`truncation`).
 //!
 //! See `docs/adr/0002-shared-memory-ring.md` for why this is purpose-built and
 //! `docs/adr/0004-ring-trust.md` for who may create, read and write a ring.
@@ -33,6 +35,7 @@ mod producer;
 #[cfg(test)]
 mod tests;
 mod throttle;
+mod truncation;
 mod trust;
 
 use std::path::PathBuf;
@@ -69,6 +72,9 @@ pub enum RingError {
     /// The file is not a ring (bad magic or size).
     #[error("{0} is not a rust-echo ring")]
     Corrupt(String),
+    /// Another process truncated the ring file under this producer; the server replaces it.
+    #[error("ring {0} was truncated by another process; the event was not delivered")]
+    Truncated(String),
     /// No room for the record right now.
     #[error("the ring is full")]
     Full,

@@ -131,6 +131,10 @@ impl Producer {
         if map.waiting().load(SeqCst) != 0 {
             futex::wake(map.waiting());
         }
+        if map.truncated() {
+            // Some of it went to pages that are no longer the file's.
+            return Err(RingError::Truncated(self.name.clone()));
+        }
         Ok(())
     }
 
@@ -138,7 +142,8 @@ impl Producer {
     fn live_ring(&mut self) -> Result<&Attached, RingError> {
         let now = self.clock.wall_ms();
         let alive = |a: &Attached| {
-            a.map.state().load(Acquire) == STATE_OPEN
+            !a.map.truncated()
+                && a.map.state().load(Acquire) == STATE_OPEN
                 && now.saturating_sub(a.map.heartbeat().load(Acquire)) <= HEARTBEAT_TIMEOUT_MS
         };
         if self.ring.as_ref().is_some_and(alive) {
@@ -147,7 +152,13 @@ impl Producer {
                 .as_ref()
                 .ok_or_else(|| RingError::NotFound(self.name.clone()));
         }
-        let fresh = self.attach()?;
+        let fresh = match self.attach() {
+            // The file this producer had mapped was cut short and not replaced yet.
+            Err(RingError::Corrupt(_)) if self.ring.as_ref().is_some_and(|a| a.map.truncated()) => {
+                return Err(RingError::Truncated(self.name.clone()));
+            }
+            attached => attached?,
+        };
         let replaced = self.ring.as_ref().is_none_or(|old| old.ino != fresh.ino);
         if replaced {
             self.ring = Some(fresh);
@@ -174,10 +185,10 @@ impl Producer {
         // every shared word is accessed atomically and record bytes only under the ring's
         // reservation protocol, so concurrent modification is expected, not undefined.
         let map = unsafe { MmapMut::map_mut(&file) }.map_err(io)?;
-        if &map[..8] != layout::MAGIC.as_slice() {
+        let mapped = Mapped::new(map, capacity).ok_or_else(corrupt)?;
+        if !mapped.has_magic() {
             return Err(corrupt());
         }
-        let mapped = Mapped::new(map, capacity).ok_or_else(corrupt)?;
         if mapped.version() != layout::VERSION {
             return Err(RingError::Version {
                 name: self.name.clone(),
