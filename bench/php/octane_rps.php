@@ -6,7 +6,11 @@
 // broadcasting through the `null` driver gives the ceiling. The app is the Laravel 11 test app
 // (.build/laravel11-app, scripts/setup-laravel11.sh), its route GET /via/{connection}/{text}.
 //
-//   php bench/php/octane_rps.php [REQUESTS] [CONCURRENCY]    (needs target/release/librust_echo.so)
+//   php bench/php/octane_rps.php [REQUESTS] [CONCURRENCY] [production|dev]
+//   (needs target/release/librust_echo.so)
+//
+// `production` (the default) runs a copy of the app as it is deployed: APP_ENV=production,
+// APP_DEBUG=false, `config:cache`, `route:cache` and `event:cache`; `dev` runs the app as it is.
 //
 // Rounds alternate the drivers (rust, redis, reverb, null) so a busy machine hurts each alike;
 // each driver's best round counts. Prints a table and `ratio NAME VALUE` lines.
@@ -17,6 +21,7 @@ require __DIR__ . '/octane.php';
 
 $requests = (int) ($argv[1] ?? 4000);
 $concurrency = (int) ($argv[2] ?? 16);
+$mode = $argv[3] ?? 'production';
 const ROUNDS = 3;
 $root = dirname(__DIR__, 2);
 $app = "$root/.build/laravel11-app";
@@ -49,6 +54,8 @@ register_shutdown_function(static function () use (&$children): void {
 
 $tmp = sys_get_temp_dir() . '/octane-rps-' . getmypid();
 @mkdir("$tmp/conf.d", 0700, true);
+// Runs after the processes above are stopped (shutdown functions run in order).
+register_shutdown_function(static fn () => exec('rm -rf ' . escapeshellarg($tmp)));
 file_put_contents("$tmp/conf.d/80-swoole.ini", "extension=swoole\n");
 file_put_contents("$tmp/conf.d/90-rust_echo.ini", "extension=$extension\n");
 copy("$app/database/database.sqlite", "$tmp/database.sqlite");
@@ -64,6 +71,21 @@ $env = [
     'REVERB_PORT' => (string) $reverbPort,
     'DB_DATABASE' => "$tmp/database.sqlite",
 ];
+
+if ($mode === 'production') {
+    // A copy: cached configuration would pin the test app's per-process settings.
+    exec('cp -a ' . escapeshellarg($app) . ' ' . escapeshellarg("$tmp/app"), $out, $status);
+    $app = "$tmp/app";
+    $env += ['APP_ENV' => 'production', 'APP_DEBUG' => 'false', 'LOG_LEVEL' => 'warning'];
+    foreach (['config:cache', 'route:cache', 'event:cache'] as $command) {
+        $io = [1 => ['file', '/dev/null', 'w']];
+        $cache = proc_open([PHP_BINARY, 'artisan', $command], $io, $pipes, $app, $env + getenv());
+        if ($status !== 0 || proc_close($cache) !== 0) {
+            fwrite(STDERR, "octane_rps: artisan $command failed in $app\n");
+            exit(1);
+        }
+    }
+}
 
 $redisArgs = ['--port', (string) $redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
 $log = start(['redis-server', ...$redisArgs], $env, $app, $children);
@@ -92,8 +114,8 @@ for ($round = 0; $round < ROUNDS; $round++) {
     }
 }
 
-$title = "\nOctane (Swoole, 2 workers) route broadcasting one event: %d requests x %d rounds, %d connections\n";
-printf($title, $requests, ROUNDS, $concurrency);
+$title = "\nOctane (Swoole, 2 workers, %s app) route broadcasting one event: %d requests x %d rounds, %d connections\n";
+printf($title, $mode, $requests, ROUNDS, $concurrency);
 printf("%-44s %12s\n", 'driver', 'requests/s');
 $labels = [
     'rust' => 'rust (extension, shared-memory ring)',
