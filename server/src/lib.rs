@@ -19,6 +19,7 @@
 //! - [`payload`]: decoding of what clients send (`subscribe`, `client event`);
 //! - `engine`: state shared by all parts and the one delivery function;
 //! - [`ingress`]: the in-process bus and the Redis subscriber;
+//! - `redis_target`: where a Redis connection goes (an address, Sentinels' master, a cluster node);
 //! - [`shm`]: the shared-memory ring PHP processes on this host publish through;
 //! - [`api`]: the HTTP API (status, channels, users, events);
 //! - [`stats`](mod@stats): counters;
@@ -44,6 +45,7 @@ pub mod origin;
 pub mod payload;
 pub mod presence;
 mod protocol;
+mod redis_target;
 pub mod server;
 pub mod shm;
 pub mod stats;

@@ -107,7 +107,19 @@ fn redis(r: super::schema::Redis) -> RedisConfig {
         password: set(r.password),
         db: i64::try_from(r.db.0).unwrap_or(i64::MAX),
         key_prefix: r.key_prefix.0,
+        sentinels: with_port(r.sentinels.0, 26379),
+        sentinel_name: r.name.0,
+        sentinel_password: set(r.sentinel_password),
+        cluster_nodes: with_port(r.cluster_nodes.0, 6379),
     }
+}
+
+/// Nodes given without a port get their service's default one.
+fn with_port(nodes: Vec<(String, u16)>, default: u16) -> Vec<(String, u16)> {
+    nodes
+        .into_iter()
+        .map(|(host, port)| (host, if port == 0 { default } else { port }))
+        .collect()
 }
 
 fn metrics(m: super::schema::Metrics) -> Result<MetricsConfig, Invalid> {

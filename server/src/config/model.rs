@@ -127,6 +127,14 @@ pub struct RedisConfig {
     pub db: i64,
     /// Prefix Laravel puts in front of every channel (`keyPrefix`, e.g. `laravel_database_`).
     pub key_prefix: String,
+    /// Redis Sentinels (host, port) asked for the current master; empty: no Sentinel.
+    pub sentinels: Vec<(String, u16)>,
+    /// The master's name at the Sentinels.
+    pub sentinel_name: String,
+    /// Password of the Sentinels themselves.
+    pub sentinel_password: Option<String>,
+    /// Redis Cluster nodes (host, port) tried in turn; empty: not a cluster.
+    pub cluster_nodes: Vec<(String, u16)>,
 }
 
 /// Which protocol the listener speaks.

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{AuthHosts, Count, FileMode, Flag, List, Port, RequestPath, Scheme, Text};
+use super::values::{
+    AuthHosts, Count, FileMode, Flag, List, Nodes, Port, RequestPath, Scheme, Text,
+};
 
 /// The whole file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +178,14 @@ pub struct Redis {
     pub db: Count<0, { i64::MAX as u64 }>,
     /// Prefix Laravel puts before every channel.
     pub key_prefix: Text,
+    /// Redis Sentinels to ask for the master; empty: connect to `host`/`port` directly.
+    pub sentinels: Nodes,
+    /// The master's name at the Sentinels.
+    pub name: Text,
+    /// Password of the Sentinels themselves.
+    pub sentinel_password: Option<Text>,
+    /// Redis Cluster nodes, any of which serves the subscriber (Pub/Sub spans the cluster).
+    pub cluster_nodes: Nodes,
 }
 
 impl Default for Redis {
@@ -188,6 +198,10 @@ impl Default for Redis {
             password: None,
             db: Count(0),
             key_prefix: Text::default(),
+            sentinels: Nodes::default(),
+            name: "mymaster".into(),
+            sentinel_password: None,
+            cluster_nodes: Nodes::default(),
         }
     }
 }

@@ -160,7 +160,7 @@ fn ignored_keys_are_named_by_path() {
     let l = Config::from_value(
         &json!({
             "socketio": { "cookie": "io" },
-            "databaseConfig": { "redis": { "sentinels": [], "family": 4 } },
+            "databaseConfig": { "redis": { "tls": {}, "family": 4 } },
             "metrics": { "typo": 1 }
         }),
         "t",
@@ -170,7 +170,7 @@ fn ignored_keys_are_named_by_path() {
         l.warnings,
         [
             "`databaseConfig.redis.family` is not used by this server",
-            "`databaseConfig.redis.sentinels` is not supported; connecting to 127.0.0.1:6379",
+            "`databaseConfig.redis.tls` is not supported; connecting to 127.0.0.1:6379",
             "unknown key `metrics.typo` is ignored",
             "`socketio.cookie` has no effect on this server",
         ]
@@ -338,6 +338,10 @@ fn defaults() {
             password: None,
             db: 0,
             key_prefix: String::new(),
+            sentinels: Vec::new(),
+            sentinel_name: "mymaster".to_owned(),
+            sentinel_password: None,
+            cluster_nodes: Vec::new(),
         },
         dev_mode: false,
         host: None,
@@ -384,4 +388,41 @@ fn defaults() {
         },
     };
     assert_eq!(Config::default(), expected);
+}
+
+/// Sentinels and cluster nodes as ioredis takes them (objects or "host:port"), and as one
+/// environment string; a node without a port gets its service's default port.
+#[test]
+fn redis_sentinels_and_cluster_nodes() {
+    let file = json!({ "databaseConfig": { "redis": {
+        "sentinels": [{ "host": "s1", "port": 26380 }, "s2:26381", { "host": "s3" }],
+        "name": "cache-master",
+        "sentinelPassword": "sp",
+    }}});
+    let c = with_env(
+        file,
+        &[(
+            "RUST_ECHO_DATABASECONFIG__REDIS__CLUSTERNODES",
+            "n1:7000, n2",
+        )],
+    )
+    .unwrap();
+    let nodes = |v: &[(&str, u16)]| -> Vec<(String, u16)> {
+        v.iter().map(|(h, p)| ((*h).to_owned(), *p)).collect()
+    };
+    assert_eq!(
+        c.redis.sentinels,
+        nodes(&[("s1", 26380), ("s2", 26381), ("s3", 26379)])
+    );
+    assert_eq!(c.redis.sentinel_name, "cache-master");
+    assert_eq!(c.redis.sentinel_password.as_deref(), Some("sp"));
+    assert_eq!(c.redis.cluster_nodes, nodes(&[("n1", 7000), ("n2", 6379)]));
+    let e = Config::from_value(
+        &json!({ "databaseConfig": { "redis": { "sentinels": "s1:port" } } }),
+        "t",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`databaseConfig.redis.sentinels`"), "{e}");
+    assert!(e.contains(r#"invalid port in "s1:port""#), "{e}");
 }

@@ -208,6 +208,61 @@ impl<'de> Deserialize<'de> for List {
     }
 }
 
+/// Redis nodes (ioredis `sentinels`): an array of `{"host": …, "port": …}` objects or of
+/// `"host:port"` strings, or one string of comma-separated `host:port` entries (the environment's
+/// form). A node without a port gets 0, which the caller replaces with its service's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Nodes(pub Vec<(String, u16)>);
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "\"host:port\" or {\"host\": …, \"port\": …}")]
+enum NodeSpec {
+    Addr(String),
+    Object { host: Text, port: Option<Port> },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "an array of nodes, or \"host:port,host:port\"")]
+enum NodesSpec {
+    Joined(String),
+    Each(Vec<NodeSpec>),
+}
+
+impl<'de> Deserialize<'de> for Nodes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let addr = |a: &str| -> Result<(String, u16), D::Error> {
+            match a.trim().rsplit_once(':') {
+                None => Ok((a.trim().to_owned(), 0)),
+                Some((host, port)) => port
+                    .parse()
+                    .map(|p| (host.to_owned(), p))
+                    .map_err(|_| de::Error::custom(format!("invalid port in {a:?}"))),
+            }
+        };
+        let nodes: Vec<(String, u16)> = match NodesSpec::deserialize(d)? {
+            NodesSpec::Joined(s) => s
+                .split(',')
+                .filter(|a| !a.trim().is_empty())
+                .map(addr)
+                .collect::<Result<_, _>>()?,
+            NodesSpec::Each(each) => each
+                .into_iter()
+                .map(|n| match n {
+                    NodeSpec::Addr(a) => addr(&a),
+                    NodeSpec::Object { host, port } => Ok((host.0, port.map_or(0, |p| p.0))),
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        if let Some((host, _)) = nodes.iter().find(|(h, _)| h.is_empty()) {
+            return Err(de::Error::custom(format!(
+                "a node without a host: {host:?}"
+            )));
+        }
+        Ok(Nodes(nodes))
+    }
+}
+
 /// `authHost`: one URL or an array of URLs, at least one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

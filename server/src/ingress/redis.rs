@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisError};
+use redis::RedisError;
 use tokio::sync::watch;
 
 use crate::config::RedisConfig;
@@ -113,7 +113,7 @@ pub(crate) async fn run(
         failures += 1;
         // First failure loud, then once in a while, so a dead Redis does not flood logs.
         if failures == 1 || failures.is_power_of_two() {
-            tracing::warn!(error = %end, addr = %describe(&config), attempt = failures, "redis subscriber disconnected; reconnecting");
+            tracing::warn!(error = %end, addr = %crate::redis_target::describe(&config), attempt = failures, "redis subscriber disconnected; reconnecting");
         }
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
@@ -134,7 +134,7 @@ async fn subscribe(
 ) -> SessionEnd {
     let pattern = pattern(&config.key_prefix);
     let connect = async {
-        let client = connection_info(config).and_then(redis::Client::open)?;
+        let client = crate::redis_target::client(config, *failures).await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.psubscribe(&pattern).await?;
         Ok::<_, RedisError>(pubsub)
@@ -154,7 +154,7 @@ async fn subscribe(
     }
     *backoff = BACKOFF_START;
     *failures = 0;
-    tracing::info!(%pattern, addr = %describe(config), "listening for redis events");
+    tracing::info!(%pattern, addr = %crate::redis_target::describe(config), "listening for redis events");
     let prefix = config.key_prefix.as_str();
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
@@ -171,28 +171,6 @@ async fn subscribe(
         }
     }
     SessionEnd::Unreachable("connection closed".to_owned())
-}
-
-fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::ConnectionInfo> {
-    let addr = match &c.path {
-        Some(path) => ConnectionAddr::Unix(path.into()),
-        None => ConnectionAddr::Tcp(c.host.clone(), c.port),
-    };
-    let mut settings = RedisConnectionInfo::default().set_db(c.db);
-    if let Some(u) = &c.username {
-        settings = settings.set_username(u);
-    }
-    if let Some(p) = &c.password {
-        settings = settings.set_password(p);
-    }
-    Ok(addr.into_connection_info()?.set_redis_settings(settings))
-}
-
-fn describe(c: &RedisConfig) -> String {
-    match &c.path {
-        Some(p) => p.clone(),
-        None => format!("{}:{}", c.host, c.port),
-    }
 }
 
 #[cfg(test)]
