@@ -122,6 +122,31 @@ final class PackageTest extends TestCase
         $this->assertFalse($redis(), 'refused');
     }
 
+    /**
+     * A connection Laravel defines as a Redis Cluster becomes the subscriber's cluster nodes;
+     * a plain connection of the same name wins, as in Laravel's RedisManager.
+     */
+    public function testALaravelRedisClusterBecomesClusterNodes(): void
+    {
+        config([
+            'rust-echo.redis.connection' => 'events',
+            'database.redis.clusters.events' => [
+                ['host' => '10.0.0.21', 'port' => 7000, 'password' => 'pw'],
+                ['host' => '10.0.0.22', 'port' => '7001', 'password' => 'pw'],
+            ],
+        ]);
+        $this->assertSame(
+            ['clusterNodes' => ['10.0.0.21:7000', '10.0.0.22:7001'], 'password' => 'pw',
+                'keyPrefix' => 'laravel_database_'],
+            ServerConfig::fromLaravel($this->app['config'])['databaseConfig']['redis'],
+        );
+        config(['database.redis.events' => ['host' => '10.0.0.9', 'port' => 6380]]);
+        $this->assertSame(
+            ['host' => '10.0.0.9', 'port' => 6380, 'keyPrefix' => 'laravel_database_'],
+            ServerConfig::fromLaravel($this->app['config'])['databaseConfig']['redis'],
+        );
+    }
+
     public function testConfigCanBePublished(): void
     {
         $target = $this->app->configPath('rust-echo.php');

@@ -110,6 +110,10 @@ class ServerConfig
      */
     protected static function redis(Repository $config, string $connection): array
     {
+        $cluster = $config->get("database.redis.clusters.$connection");
+        if (! $config->has("database.redis.$connection") && is_array($cluster) && $cluster !== []) {
+            return self::redisCluster($config, array_values($cluster));
+        }
         $redis = (array) $config->get("database.redis.$connection", []);
         if (! empty($redis['url']) && is_array($url = parse_url((string) $redis['url']))) {
             $redis += [
@@ -127,6 +131,29 @@ class ServerConfig
             'password' => $redis['password'] ?? null,
             'username' => $redis['username'] ?? null,
             'db' => $redis['database'] ?? null,
+            'keyPrefix' => $config->get('database.redis.options.prefix'),
+        ];
+    }
+
+    /**
+     * Get the subscriber settings for a connection Laravel defines as a Redis Cluster
+     * (`database.redis.clusters.<name>`): its nodes, and the first node's credentials, as
+     * Laravel's RedisManager resolves that name.
+     *
+     * @param  list<mixed>  $nodes
+     * @return array<string, mixed>
+     */
+    protected static function redisCluster(Repository $config, array $nodes): array
+    {
+        $first = (array) $nodes[0];
+
+        return [
+            'clusterNodes' => array_map(
+                static fn ($node) => ($node['host'] ?? '127.0.0.1') . ':' . ($node['port'] ?? 6379),
+                array_map(static fn ($node) => (array) $node, $nodes),
+            ),
+            'password' => $first['password'] ?? null,
+            'username' => $first['username'] ?? null,
             'keyPrefix' => $config->get('database.redis.options.prefix'),
         ];
     }
