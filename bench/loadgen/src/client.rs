@@ -143,12 +143,14 @@ struct Chan {
     synced: bool,
 }
 
-/// Connect and open a Socket.IO session, then run the client on its own task.
+/// Connect and open a Socket.IO session, then run the client on its own task (on the runtime
+/// this is called on). Only a `probe` records latencies.
 pub async fn spawn(
     server: SocketAddr,
     source: Option<IpAddr>,
     eio: u8,
     shared: std::sync::Arc<Shared>,
+    probe: bool,
 ) -> std::io::Result<mpsc::UnboundedSender<Cmd>> {
     let query = format!("/socket.io/?EIO={eio}&transport=websocket");
     let mut ws = Ws::connect(server, source, &query).await?;
@@ -156,7 +158,7 @@ pub async fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     let mine = shared.register();
     tokio::spawn(async move {
-        if let Err(e) = run(ws, eio, ping, rx, &shared, &mine).await {
+        if let Err(e) = run(ws, eio, ping, rx, &shared, &mine, probe).await {
             shared.fail(e.to_string());
         }
     });
@@ -211,6 +213,8 @@ struct State {
     chans: Vec<Chan>,
     pending: Vec<(String, oneshot::Sender<Result<(), String>>)>,
     report: Report,
+    /// Whether this client records latencies.
+    probe: bool,
 }
 
 async fn run(
@@ -220,11 +224,13 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Cmd>,
     shared: &Shared,
     mine: &AtomicU64,
+    probe: bool,
 ) -> std::io::Result<()> {
     let mut st = State {
         chans: Vec::new(),
         pending: Vec::new(),
         report: Report::default(),
+        probe,
     };
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + ping, ping);
     loop {
@@ -345,7 +351,7 @@ fn on_text(payload: &[u8], st: &mut State, shared: &Shared) -> Seen {
             std::cmp::Ordering::Less => st.report.behind += 1,
         }
         st.report.received += 1;
-        if shared.no_latencies.load(Relaxed) {
+        if !st.probe || shared.no_latencies.load(Relaxed) {
             return Seen::Counted(now);
         }
         let us = now.saturating_sub(t) / 1_000;

@@ -1,9 +1,14 @@
 //! Thousands of clients held by one process: connected with bounded concurrency and spread over
 //! several loopback source addresses when one address's ephemeral ports would run short,
 //! subscribed on command, and asked for their counts at the end of a phase.
+//!
+//! Latency is recorded by a few probe clients spread over the fleet, each on a runtime thread
+//! of its own: a delivery's timestamp is taken when the probe reads it, not after the load
+//! generator has worked through thousands of other sockets' frames first. Every client still
+//! checks what it receives.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -16,6 +21,25 @@ const PER_SOURCE: usize = 20_000;
 
 /// Handshakes in flight at once.
 const CONNECTING: usize = 200;
+
+/// Clients that record latency; a fleet of this many or fewer is all probes.
+pub const PROBES: usize = 20;
+
+/// The runtime the probe clients run on: one thread, scheduled by the kernel beside the others'.
+fn probe_runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("echo-bench-probe")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("probe runtime: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
 
 /// Which Engine.IO version each client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +106,19 @@ impl Fleet {
                 } else {
                     3
                 };
-                async move { client::spawn(server, source, v, shared).await }
+                let probe = n <= PROBES || i % (n / PROBES) == 0;
+                async move {
+                    if !probe {
+                        return client::spawn(server, source, v, shared, false)
+                            .await
+                            .map_err(|e| e.to_string());
+                    }
+                    let on_probe = client::spawn(server, source, v, shared, true);
+                    match probe_runtime()?.spawn(on_probe).await {
+                        Ok(connected) => connected.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
             })
             .buffered(CONNECTING)
             .collect()

@@ -62,7 +62,7 @@ async fn subscribe(server: &Server) -> Result<(Vec<Wait>, Vec<UnboundedSender<Cm
     let shared = Arc::new(Shared::default());
     let (mut waits, mut clients) = (Vec::new(), Vec::new());
     for i in 0..CLIENTS {
-        let tx = client::spawn(server.addr, None, 3, shared.clone())
+        let tx = client::spawn(server.addr, None, 3, shared.clone(), false)
             .await
             .map_err(|e| e.to_string())?;
         for (mode, n) in MODES {

@@ -140,7 +140,7 @@ async fn churn(
     let shared = Arc::new(Shared::default());
     let mut rng = Rng::new(slot as u64 * 7919 + 1);
     while Instant::now() < stop {
-        let Ok(tx) = client::spawn(addr, None, 3, shared.clone()).await else {
+        let Ok(tx) = client::spawn(addr, None, 3, shared.clone(), false).await else {
             errors.fetch_add(1, Relaxed);
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
