@@ -17,6 +17,9 @@ pub struct Config {
     pub auth_timeout: Duration,
     /// API credentials for the HTTP API (`clients`).
     pub clients: Vec<ApiClient>,
+    /// Pusher-protocol apps (`apps`, or Reverb's `REVERB_APP_*`); the first is the default app,
+    /// whose channels are the Socket.IO channels.
+    pub apps: Vec<super::apps::PusherApp>,
     /// The Redis subscriber's connection (`databaseConfig.redis`).
     pub redis: RedisConfig,
     /// Verbose logging of joins, leaves, auth results and messages (`devMode`).

@@ -23,6 +23,8 @@ pub struct Document {
     pub auth_timeout: Count,
     /// HTTP API credentials.
     pub clients: Vec<Client>,
+    /// Pusher-protocol apps (the first is the default app).
+    pub apps: Vec<super::apps::AppEntry>,
     /// laravel-echo-server's presence store; only checked, presence lives in memory here.
     pub database: Database,
     /// `databaseConfig`: the Redis connection.
@@ -84,6 +86,7 @@ impl Default for Document {
             auth_endpoint: "/broadcasting/auth".into(),
             auth_timeout: Count(10_000),
             clients: Vec::new(),
+            apps: Vec::new(),
             database: Database::Redis,
             database_config: DatabaseConfig::default(),
             dev_mode: Flag(false),

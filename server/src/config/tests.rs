@@ -330,6 +330,7 @@ fn defaults() {
         auth_endpoint: "/broadcasting/auth".to_owned(),
         auth_timeout: Duration::from_secs(10),
         clients: Vec::new(),
+        apps: Vec::new(),
         redis: RedisConfig {
             host: "127.0.0.1".to_owned(),
             port: 6379,
@@ -384,4 +385,75 @@ fn defaults() {
         },
     };
     assert_eq!(Config::default(), expected);
+}
+
+/// `apps` entries take Reverb's defaults; a Reverb `.env` makes the one app when `apps` is empty.
+#[test]
+fn pusher_apps() {
+    use std::time::Duration;
+    let loaded = Config::from_value(
+        &json!({"apps": [
+            {"id": "1", "key": "k1", "secret": "s1"},
+            {"id": "2", "key": "k2", "secret": "s2", "allowedOrigins": ["*.example.com"],
+             "pingInterval": 5, "activityTimeout": 7, "maxMessageSize": 100, "capacity": 3,
+             "acceptClientEventsFrom": "all"}
+        ]}),
+        "test",
+    )
+    .unwrap();
+    let apps = &loaded.config.apps;
+    assert_eq!(apps[0], super::PusherApp::new("1", "k1", "s1"));
+    assert_eq!(apps[0].ping_interval, Duration::from_secs(60));
+    assert_eq!(apps[0].activity_timeout, Duration::from_secs(30));
+    assert_eq!(apps[0].max_message_size, 10_000);
+    assert_eq!(apps[1].allowed_origins, ["*.example.com"]);
+    assert_eq!(apps[1].ping_interval, Duration::from_secs(5));
+    assert_eq!(apps[1].activity_timeout, Duration::from_secs(7));
+    assert_eq!(apps[1].max_message_size, 100);
+    assert_eq!(apps[1].capacity, Some(3));
+    assert_eq!(apps[1].client_events, super::ClientEvents::All);
+
+    let err = Config::from_value(
+        &json!({"apps": [{"id": "1", "key": "k", "secret": "s"}, {"id": "1", "key": "k2", "secret": "s"}]}),
+        "test",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("apps"), "{err}");
+    assert!(
+        Config::from_value(
+            &json!({"apps": [{"id": "1", "key": "", "secret": "s"}]}),
+            "t"
+        )
+        .is_err()
+    );
+
+    let vars: BTreeMap<String, String> = [
+        ("REVERB_APP_ID", "123"),
+        ("REVERB_APP_KEY", "key"),
+        ("REVERB_APP_SECRET", "secret"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let reverb = Config::from_value_with_env(json!({}), "t", &vars).unwrap();
+    assert_eq!(
+        reverb.config.apps,
+        [super::PusherApp::new("123", "key", "secret")]
+    );
+    let both = Config::from_value_with_env(
+        json!({"apps": [{"id": "1", "key": "k1", "secret": "s1"}]}),
+        "t",
+        &vars,
+    )
+    .unwrap();
+    assert_eq!(both.config.apps.len(), 1);
+    assert_eq!(both.config.apps[0].id, "1");
+    // As a variable, the list is JSON.
+    let mut vars = vars;
+    vars.insert(
+        "RUST_ECHO_APPS".to_owned(),
+        r#"[{"id":"9","key":"k9","secret":"s9"}]"#.to_owned(),
+    );
+    let from_var = Config::from_value_with_env(json!({}), "t", &vars).unwrap();
+    assert_eq!(from_var.config.apps[0].id, "9");
 }

@@ -120,6 +120,7 @@ fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
         auth,
         stats: stats.clone(),
         watchdog: watchdog.clone(),
+        pusher: crate::pusher::Pusher::new(&config.apps),
     });
     protocol::register(&engine, gate.clone());
     Ok(Parts {
