@@ -66,6 +66,7 @@ pub(crate) fn router(state: ApiState) -> Router {
             let mut pusher_api = pusher_api.clone();
             async move {
                 if crate::pusher::api::is_signed(&req) {
+                    let req = crate::pusher::api::fresh(req);
                     let answer = tower_service::Service::call(&mut pusher_api, req).await;
                     answer.unwrap_or_else(|e| match e {})
                 } else {

@@ -32,6 +32,18 @@ pub(crate) fn is_signed(req: &Request) -> bool {
             .is_some_and(|q| q.split('&').any(|p| p.starts_with("auth_signature=")))
 }
 
+/// The request as the Pusher API's router should see it: routing the laravel-echo-server API
+/// already matched it and left that route's path parameters among its extensions.
+pub(crate) fn fresh(req: Request) -> Request {
+    let (parts, body) = req.into_parts();
+    let mut fresh = Request::new(body);
+    *fresh.method_mut() = parts.method;
+    *fresh.uri_mut() = parts.uri;
+    *fresh.version_mut() = parts.version;
+    *fresh.headers_mut() = parts.headers;
+    fresh
+}
+
 /// The routes.
 pub(crate) fn router(engine: Arc<Engine>) -> Router {
     Router::new()
