@@ -265,3 +265,29 @@ async fn unsubscribe_and_close_leave_channels() {
     drop(b);
     s.wait_connections(1).await;
 }
+
+/// At shutdown, Pusher connections get what was queued for them, then are closed, and the
+/// shutdown waits for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_delivers_what_is_queued_then_closes() {
+    let s = TestServer::start(|c| {
+        c.apps = vec![PusherApp::new(ID, KEY, SECRET)];
+        c.shutdown_grace = Duration::from_secs(600);
+    })
+    .await;
+    let mut p = PusherClient::connect(s.addr, KEY).await;
+    assert_eq!(p.subscribe("news").await, SUCCEEDED_NEWS);
+    for i in 0..100 {
+        s.publish("news", "E", &i.to_string(), None);
+    }
+    tokio::time::timeout(common::WAIT, s.handle.shutdown())
+        .await
+        .expect("shutdown completes once every connection is closed");
+    for i in 0..100 {
+        assert_eq!(
+            p.next().await,
+            format!(r#"{{"event":"E","data":"{i}","channel":"news"}}"#)
+        );
+    }
+    assert!(p.closed().await);
+}

@@ -1,7 +1,8 @@
 //! One Pusher WebSocket connection, served by one task: it writes the frames queued in the
 //! socket's [outbox](super::outbox), handles what the client sends in the order it arrives, pings
 //! a client that has been silent for `ping_interval` and closes it (4201) when it stays silent as
-//! long again. When it ends, the socket leaves every channel it was in.
+//! long again. When it ends, the socket leaves every channel it was in. At shutdown, every
+//! connection writes what is queued and closes.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio_tungstenite::tungstenite::{Message as Frame, Utf8Bytes};
 use super::error::PusherError;
 use super::frames;
 use super::outbox::{Inbox, Outbox, outbox};
-use super::space::AppSpace;
+use super::space::{AppSpace, Running};
 use crate::engine::{Engine, dev_log};
 use crate::protocol::Bucket;
 
@@ -60,6 +61,7 @@ pub(crate) async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut running = engine.pusher.running();
     let (mut sink, stream) = ws.split();
     let Some(app) = app else {
         return refuse(sink, PusherError::UnknownApp).await;
@@ -91,7 +93,14 @@ pub(crate) async fn run<S>(
         .await
         .is_ok()
     {
-        serve(&mut conn, sink, stream, inbox, ping_interval).await;
+        serve(
+            &mut conn,
+            (sink, stream),
+            inbox,
+            &mut running,
+            ping_interval,
+        )
+        .await;
     }
     super::subscribe::leave_all(&mut conn);
     space.close(&conn.id);
@@ -115,16 +124,18 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut sink: Sink<S>, error: Pus
 /// answering pings or stops reading.
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn,
-    mut sink: Sink<S>,
-    mut stream: Stream<S>,
+    (mut sink, mut stream): (Sink<S>, Stream<S>),
     mut inbox: Inbox,
+    running: &mut Running,
     ping_interval: Duration,
 ) {
     let mut tick = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_seen = Instant::now();
     let mut pinged = false;
-    loop {
+    // Started while the server was already closing.
+    let mut open = !*running.closing.borrow_and_update();
+    while open {
         tokio::select! {
             frame = inbox.rx.recv() => {
                 let Some(frame) = frame else { break };
@@ -139,7 +150,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     Some(Ok(Frame::Text(text))) => super::subscribe::on_message(conn, &text),
                     Some(Ok(Frame::Binary(_))) => conn.send(&PusherError::InvalidFormat.frame()),
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {}
-                    Some(Ok(Frame::Close(_)) | Err(_)) | None => break,
+                    Some(Ok(Frame::Close(_)) | Err(_)) | None => open = false,
                 }
             }
             _ = tick.tick() => {
@@ -154,6 +165,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 conn.send(&frames::bare("pusher:ping", None));
             }
             () = inbox.hangup.notified() => break,
+            changed = running.closing.changed() => {
+                if changed.is_err() || *running.closing.borrow_and_update() {
+                    break;
+                }
+            }
         }
     }
     // Write what is already queued (an error, the last events), then close.

@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use tokio::sync::watch;
+
 use super::channels::Channels;
 use super::frames;
 use crate::config::PusherApp;
@@ -14,9 +16,20 @@ use crate::message::Message;
 use crate::presence::{Member, Presence};
 
 /// Every app's space; empty when no app is configured.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Pusher {
     pub apps: Vec<AppSpace>,
+    /// Turns true when the server shuts down: every connection closes.
+    closing: watch::Sender<bool>,
+    /// Every connection task holds a receiver; all dropped means all connections are closed.
+    alive: watch::Sender<()>,
+}
+
+/// What a connection task holds while it runs: the shutdown signal, and its share of `alive`.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub closing: watch::Receiver<bool>,
+    _alive: watch::Receiver<()>,
 }
 
 /// One app: its settings, channels, presence and sockets.
@@ -47,7 +60,25 @@ impl Pusher {
                 connections: AtomicUsize::new(0),
             })
             .collect();
-        Pusher { apps }
+        Pusher {
+            apps,
+            closing: watch::Sender::new(false),
+            alive: watch::Sender::new(()),
+        }
+    }
+
+    /// Held by a connection task for as long as it runs.
+    pub(crate) fn running(&self) -> Running {
+        Running {
+            closing: self.closing.subscribe(),
+            _alive: self.alive.subscribe(),
+        }
+    }
+
+    /// Close every connection (each writes what is queued first) and wait until all are closed.
+    pub(crate) async fn close(&self) {
+        self.closing.send_replace(true);
+        self.alive.closed().await;
     }
 
     /// The app clients connect to with `key`.

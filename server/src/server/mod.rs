@@ -54,7 +54,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     let ring = ring(&config, &engine, &forward, local_addr.port())?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let served = serve_http(listener, app, parts.io.clone(), shutdown_rx.clone());
+    let served = serve_http(listener, app, engine.clone(), shutdown_rx.clone());
     let metrics_addr =
         crate::metrics::serve(&config.metrics, parts.stats.clone(), shutdown_rx.clone()).await;
     if config.subscribers.redis {
@@ -166,17 +166,18 @@ fn ring(
 }
 
 /// Serve HTTP until `stop` turns true, then close every socket so open WebSockets and polls let
-/// the server finish.
+/// the server finish (Pusher connections, no longer HTTP once upgraded, are waited for too).
 fn serve_http(
     listener: Listener,
     app: axum::Router,
-    io: SocketIo,
+    engine: Arc<Engine>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let graceful = async move {
             let _ = stop.wait_for(|s| *s).await;
-            io.close().await;
+            engine.io.close().await;
+            engine.pusher.close().await;
         };
         crate::listener::http::serve(listener, app, graceful).await;
     })
