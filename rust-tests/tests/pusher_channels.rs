@@ -280,3 +280,43 @@ async fn cache_channels_replay_the_last_event() {
     assert_eq!(b.subscribe("cache-prices").await, succeeded("cache-prices"));
     assert_eq!(b.next().await, last);
 }
+
+/// Client events past `clientEventsPerSecond` are dropped; the sender is told 4301 once per
+/// burst of refusals.
+#[tokio::test]
+async fn client_events_are_rate_limited() {
+    let mut app = PusherApp::new(ID, KEY, SECRET);
+    app.client_events = ClientEvents::All;
+    let s = TestServer::start(move |c| {
+        c.apps = vec![app];
+        c.limits.client_events_per_second = 1;
+        c.limits.client_event_burst = 2;
+    })
+    .await;
+    let (mut a, mut b) = (
+        PusherClient::connect(s.addr, KEY).await,
+        PusherClient::connect(s.addr, KEY).await,
+    );
+    b.subscribe_private("private-chat").await;
+    for i in 0..4 {
+        a.send(json!({"event": "client-n", "channel": "private-chat", "data": i}))
+            .await;
+    }
+    a.send_raw(r#"{"event":"pusher:ping"}"#).await;
+    assert_eq!(
+        a.next().await,
+        r#"{"event":"pusher:error","data":"{\"code\":4301,\"message\":\"Rate limit exceeded\"}"}"#
+    );
+    assert_eq!(a.next().await, r#"{"event":"pusher:pong"}"#, "told once");
+    for i in 0..2 {
+        assert_eq!(
+            b.next().await,
+            format!(r#"{{"event":"client-n","channel":"private-chat","data":{i}}}"#)
+        );
+    }
+    s.publish("private-chat", "Marker", "1", None);
+    assert_eq!(
+        b.next().await,
+        r#"{"event":"Marker","data":"1","channel":"private-chat"}"#
+    );
+}
