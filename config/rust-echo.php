@@ -85,9 +85,12 @@ return [
     | broadcast drivers publish through the signed HTTP API. The first app
     | shares its channels with the Socket.IO clients. By default it is the app
     | Reverb's own REVERB_APP_* variables describe, so a Reverb .env works as
-    | it is. An app without id, key or secret is left out.
+    | it is. An app without id, key or secret is left out. The Pusher protocol
+    | is served on the server's port, and also on `pusher_port` when set.
     |
     */
+
+    'pusher_port' => env('RUST_ECHO_PUSHER_PORT'),
 
     'apps' => [
         [

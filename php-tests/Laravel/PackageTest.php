@@ -63,6 +63,8 @@ final class PackageTest extends TestCase
     public function testPusherAppsMapToServerKeys(): void
     {
         $this->assertArrayNotHasKey('apps', ServerConfig::fromLaravel($this->app['config']));
+        config(['rust-echo.pusher_port' => '8080']);
+        $this->assertSame('8080', ServerConfig::fromLaravel($this->app['config'])['pusherPort']);
         config(['rust-echo.apps' => [
             ['id' => 1, 'key' => 'k', 'secret' => 's', 'ping_interval' => '30', 'capacity' => null],
             ['id' => 'x', 'key' => 'k2', 'secret' => ''],

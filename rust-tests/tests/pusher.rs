@@ -291,3 +291,54 @@ async fn shutdown_delivers_what_is_queued_then_closes() {
     }
     assert!(p.closed().await);
 }
+
+/// `pusherPort`: a port of its own serving the Pusher protocol and its HTTP API, in the same
+/// channel space.
+#[tokio::test]
+async fn a_port_of_its_own() {
+    let s = TestServer::start(|c| {
+        c.apps = vec![PusherApp::new(ID, KEY, SECRET)];
+        c.pusher_port = Some(0);
+    })
+    .await;
+    let addr = s.handle.pusher_addr().expect("the Pusher port");
+    assert_ne!(addr, s.addr);
+    let mut on_own = PusherClient::connect(addr, KEY).await;
+    let mut on_main = PusherClient::connect(s.addr, KEY).await;
+    on_own.subscribe("news").await;
+    on_main.subscribe("news").await;
+    let body = r#"{"name":"E","channel":"news","data":"1"}"#;
+    let path = "/apps/app-id/events";
+    let query =
+        common::pusher::signed_query("POST", path, body, &[], KEY, SECRET, common::pusher::now());
+    let res = common::http()
+        .post(format!("http://{addr}{path}?{query}"))
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 200);
+    for c in [&mut on_own, &mut on_main] {
+        assert_eq!(
+            c.next().await,
+            r#"{"event":"E","data":"1","channel":"news"}"#
+        );
+    }
+    let unsigned = common::http()
+        .post(format!("http://{addr}{path}"))
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let socketio = common::http()
+        .get(format!("http://{addr}/socket.io/?EIO=4&transport=polling"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        socketio.status().as_u16(),
+        404,
+        "only the Pusher protocol there"
+    );
+}

@@ -36,6 +36,7 @@ class ServerConfig
                 static fn ($client) => ! empty($client['appId']) && ! empty($client['key']),
             )),
             'apps' => self::apps((array) ($c['apps'] ?? [])),
+            'pusherPort' => $c['pusher_port'] ?? null,
             'socketio' => [
                 'path' => $c['path'] ?? null,
                 'maxHttpBufferSize' => $limits['max_payload'] ?? null,

@@ -63,6 +63,7 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         dev_mode: d.dev_mode.0,
         host: set(d.host),
         port: d.port.0,
+        pusher_port: d.pusher_port.map(|p| p.0),
         protocol,
         tls,
         metrics: metrics(d.metrics)?,

@@ -28,6 +28,9 @@ pub struct Config {
     pub host: Option<String>,
     /// Listen port; 0 picks a free one (`port`).
     pub port: u16,
+    /// A second port on the same host serving only the Pusher protocol and its HTTP API
+    /// (`pusherPort`); the main port serves them too.
+    pub pusher_port: Option<u16>,
     /// `http` or `https` (`protocol`).
     pub protocol: Protocol,
     /// Certificate and key for `https` (`sslCertPath`, `sslKeyPath`, `sslCertChainPath`,

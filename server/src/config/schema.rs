@@ -35,6 +35,8 @@ pub struct Document {
     pub host: Option<Text>,
     /// Listen port.
     pub port: Port,
+    /// A port of its own for the Pusher protocol (unset: the Socket.IO port serves it).
+    pub pusher_port: Option<Port>,
     /// `http` or `https`.
     pub protocol: Scheme,
     /// Socket.IO options that apply to this server.
@@ -92,6 +94,7 @@ impl Default for Document {
             dev_mode: Flag(false),
             host: None,
             port: Port(6001),
+            pusher_port: None,
             protocol: Scheme::Http,
             socketio: SocketIo::default(),
             ssl_cert_path: Text::default(),

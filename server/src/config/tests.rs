@@ -343,6 +343,7 @@ fn defaults() {
         dev_mode: false,
         host: None,
         port: 6001,
+        pusher_port: None,
         protocol: Protocol::Http,
         tls: None,
         metrics: MetricsConfig {
@@ -456,4 +457,8 @@ fn pusher_apps() {
     );
     let from_var = Config::from_value_with_env(json!({}), "t", &vars).unwrap();
     assert_eq!(from_var.config.apps[0].id, "9");
+    vars.insert("RUST_ECHO_PUSHERPORT".to_owned(), "8080".to_owned());
+    let port = Config::from_value_with_env(json!({}), "t", &vars).unwrap();
+    assert_eq!(port.config.pusher_port, Some(8080));
+    assert_eq!(Config::default().pusher_port, None);
 }

@@ -40,6 +40,12 @@ use axum::routing::get;
 
 use crate::engine::Engine;
 
+/// What `pusherPort` serves: the WebSocket route and the HTTP API, signed or not (an unsigned
+/// request is refused there, as Reverb refuses it).
+pub(crate) fn own_port_router(engine: Arc<Engine>) -> Router {
+    routes(engine.clone()).merge(api::router(engine))
+}
+
 /// The WebSocket route, `/app/{key}`.
 pub(crate) fn routes(engine: Arc<Engine>) -> Router {
     Router::new().route(
