@@ -342,3 +342,23 @@ async fn a_port_of_its_own() {
         "only the Pusher protocol there"
     );
 }
+
+/// `maxConnections` counts both protocols: past it a Pusher connection is refused with 503 at
+/// the handshake, as a Socket.IO one is.
+#[tokio::test]
+async fn max_connections_counts_both_protocols() {
+    let s = TestServer::start(|c| {
+        c.apps = vec![PusherApp::new(ID, KEY, SECRET)];
+        c.limits.max_connections = 1;
+    })
+    .await;
+    let _sio = s.client().await;
+    s.wait_connections(1).await;
+    let refused = tokio_tungstenite::connect_async(format!("ws://{}/app/{KEY}", s.addr)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status().as_u16(), 503);
+        }
+        other => panic!("expected a 503, got {other:?}"),
+    }
+}

@@ -46,7 +46,12 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         Some(port) => {
             let (tcp, addr) = bind(&config, port).await?;
             let listener = Listener::new(tcp, parts.watchdog.clone(), acceptor.clone());
-            let app = crate::pusher::own_port_router(parts.engine.clone());
+            let gate = parts.gate.clone();
+            let app = crate::pusher::own_port_router(parts.engine.clone()).layer(
+                axum::middleware::from_fn(move |req, next| {
+                    crate::gate::admit(gate.clone(), req, next)
+                }),
+            );
             (Some((listener, app)), Some(addr))
         }
         None => (None, None),
