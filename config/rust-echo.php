@@ -77,6 +77,37 @@ return [
 
     /*
     |--------------------------------------------------------------------------
+    | Pusher Apps
+    |--------------------------------------------------------------------------
+    |
+    | Apps for the Pusher protocol on /app/{key}: laravel-echo's `reverb` and
+    | `pusher` broadcasters connect there, and Laravel's `reverb` and `pusher`
+    | broadcast drivers publish through the signed HTTP API. The first app
+    | shares its channels with the Socket.IO clients. By default it is the app
+    | Reverb's own REVERB_APP_* variables describe, so a Reverb .env works as
+    | it is. An app without id, key or secret is left out. The Pusher protocol
+    | is served on the server's port, and also on `pusher_port` when set.
+    |
+    */
+
+    'pusher_port' => env('RUST_ECHO_PUSHER_PORT'),
+
+    'apps' => [
+        [
+            'id' => env('REVERB_APP_ID'),
+            'key' => env('REVERB_APP_KEY'),
+            'secret' => env('REVERB_APP_SECRET'),
+            'allowed_origins' => null,
+            'ping_interval' => env('REVERB_APP_PING_INTERVAL'),
+            'activity_timeout' => env('REVERB_APP_ACTIVITY_TIMEOUT'),
+            'max_message_size' => env('REVERB_APP_MAX_MESSAGE_SIZE'),
+            'capacity' => env('REVERB_APP_MAX_CONNECTIONS'),
+            'accept_client_events_from' => env('REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM'),
+        ],
+    ],
+
+    /*
+    |--------------------------------------------------------------------------
     | Allowed Origins
     |--------------------------------------------------------------------------
     |

@@ -57,6 +57,31 @@ final class PackageTest extends TestCase
     }
 
     /**
+     * Pusher apps: Reverb's REVERB_APP_* make the default one; apps without a secret are left
+     * out, and only the settings that are set are passed.
+     */
+    public function testPusherAppsMapToServerKeys(): void
+    {
+        $this->assertArrayNotHasKey('apps', ServerConfig::fromLaravel($this->app['config']));
+        config(['rust-echo.pusher_port' => '8080']);
+        $this->assertSame('8080', ServerConfig::fromLaravel($this->app['config'])['pusherPort']);
+        config(['rust-echo.apps' => [
+            ['id' => 1, 'key' => 'k', 'secret' => 's', 'ping_interval' => '30', 'capacity' => null],
+            ['id' => 'x', 'key' => 'k2', 'secret' => ''],
+            ['id' => 'y', 'key' => 'k3', 'secret' => 's3', 'allowed_origins' => ['*.example.com'],
+                'accept_client_events_from' => 'all'],
+        ]]);
+        $this->assertSame(
+            [
+                ['id' => '1', 'key' => 'k', 'secret' => 's', 'pingInterval' => '30'],
+                ['id' => 'y', 'key' => 'k3', 'secret' => 's3', 'allowedOrigins' => ['*.example.com'],
+                    'acceptClientEventsFrom' => 'all'],
+            ],
+            ServerConfig::fromLaravel($this->app['config'])['apps'],
+        );
+    }
+
+    /**
      * The package passes only what its user set: the server owns every default, so the two cannot
      * drift apart.
      */

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::listener::watchdog::Watchdog;
 use crate::message::Message;
 use crate::presence::Presence;
+use crate::pusher::Pusher;
 use crate::stats::{DropReason, Ingress, Stats};
 
 /// Shared by the socket handlers, the ingresses and the HTTP API.
@@ -29,6 +30,8 @@ pub(crate) struct Engine {
     pub stats: Arc<Stats>,
     /// Write progress of every connection, to disconnect those that stopped reading.
     pub watchdog: Arc<Watchdog>,
+    /// The Pusher-protocol apps and their sockets (the first app shares the Socket.IO channels).
+    pub pusher: Pusher,
 }
 
 /// Log at INFO in dev mode (as laravel-echo-server's `devMode` prints), else at DEBUG.
@@ -44,18 +47,32 @@ macro_rules! dev_log {
 pub(crate) use dev_log;
 
 impl Engine {
-    /// Deliver `msg` to every socket in each of its channels, except the socket it names when that
-    /// socket is connected here (`toOthers`). The packet is encoded once per channel and the same
-    /// bytes are queued on every socket.
+    /// Deliver `msg` to every socket in each of its channels, Socket.IO and Pusher alike, except
+    /// the socket it names (`toOthers`, either protocol's id). The packet is encoded once per
+    /// channel and protocol, and the same bytes are queued on every socket.
     pub fn deliver(&self, msg: &Message, ingress: Ingress) {
+        self.deliver_to(0, msg, ingress);
+    }
+
+    /// As [`Engine::deliver`], into the channel space of Pusher app number `app`; the default
+    /// app, 0, is the Socket.IO space too.
+    pub fn deliver_to(&self, app: usize, msg: &Message, ingress: Ingress) {
         self.stats.received(ingress);
+        let socketio = app == 0;
         let sender = msg
             .socket
             .as_deref()
+            .filter(|_| socketio)
             .and_then(|s| s.parse::<Sid>().ok())
             .and_then(|sid| self.io.get_socket(sid));
+        let mut pusher = self.pusher.delivery(app, msg);
         for channel in &msg.channels {
             dev_log!(self, channel = %channel, event = %msg.event, "broadcast");
+            pusher.channel(channel);
+            if !socketio {
+                self.stats.delivered(1);
+                continue;
+            }
             let to = match &sender {
                 Some(s) => s.to(channel.clone()),
                 None => self.io.to(channel.clone()),

@@ -89,6 +89,21 @@ impl Gate {
         Ok(())
     }
 
+    /// A Pusher connection asks to open: refused like a new Socket.IO session past
+    /// `maxConnections` (both protocols' connections count) or within the descriptor reserve.
+    fn admit_pusher(&self) -> Result<(), Refusal> {
+        if self.descriptors.exhausted(self.watchdog.open() as u64) {
+            return Err(Refusal::Descriptors);
+        }
+        let limit = u64::try_from(self.max_connections).unwrap_or(u64::MAX);
+        if self.max_connections != 0
+            && self.stats.connections() + self.pending.waiting() as u64 >= limit
+        {
+            return Err(Refusal::Full);
+        }
+        Ok(())
+    }
+
     /// Count and log (throttled) a refusal; the message for the client.
     fn refuse(&self, why: Refusal) -> String {
         let (reason, message) = match why {
@@ -117,8 +132,14 @@ impl Gate {
     }
 }
 
-/// The middleware: runs on every request, acts on Socket.IO handshakes only.
+/// The middleware: runs on every request, acts on Socket.IO handshakes and Pusher connections.
 pub(crate) async fn admit(gate: Gate, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/app/") {
+        return match gate.admit_pusher() {
+            Ok(()) => next.run(req).await,
+            Err(why) => unavailable(&gate, why),
+        };
+    }
     if !req.uri().path().starts_with(&gate.path) {
         return next.run(req).await;
     }
@@ -138,16 +159,7 @@ pub(crate) async fn admit(gate: Gate, req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     if let Err(why) = gate.admit_handshake() {
-        let message = gate.refuse(why);
-        // Engine.IO's error shape, so clients log something meaningful; the connection closes
-        // so that its descriptor is free at once.
-        let body = serde_json::json!({ "code": 503, "message": message });
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONNECTION, "close")],
-            axum::Json(body),
-        )
-            .into_response();
+        return unavailable(&gate, why);
     }
     let response = next.run(detached(req)).await;
     let status = response.status();
@@ -156,6 +168,19 @@ pub(crate) async fn admit(gate: Gate, req: Request, next: Next) -> Response {
         gate.stats.set_pending_sessions(gate.pending.release());
     }
     response
+}
+
+/// 503 for a refused connection, in Engine.IO's error shape so clients log something
+/// meaningful; the connection closes so that its descriptor is free at once.
+fn unavailable(gate: &Gate, why: Refusal) -> Response {
+    let message = gate.refuse(why);
+    let body = serde_json::json!({ "code": 503, "message": message });
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONNECTION, "close")],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// The request with its URI and headers copied out of the connection's read buffer.

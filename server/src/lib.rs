@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`config`]: `laravel-echo-server.json` keys and defaults, validation;
 //! - [`server`]: start a server, get a [`ServerHandle`] (`publisher`, `stats`, `shutdown`);
+//! - `pusher`: the Pusher Channels protocol (laravel-echo's `reverb`/`pusher` broadcasters) on
+//!   `/app/{key}` and its signed HTTP API, in the same channel space;
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
 //! - [`origin`]: which browser origins may open a socket;
@@ -45,6 +47,7 @@ pub mod origin;
 pub mod payload;
 pub mod presence;
 mod protocol;
+mod pusher;
 mod redis_target;
 pub mod server;
 pub mod shm;

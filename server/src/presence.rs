@@ -93,6 +93,12 @@ impl Member {
         })
     }
 
+    /// `user_id` as a string, the form presence compares (`1` and `"1"` are one user) and the
+    /// Pusher protocol keys its member hash by.
+    pub fn user_key(&self) -> &str {
+        &self.key
+    }
+
     /// The member as sent to clients in `presence:*` events.
     ///
     /// laravel-echo-server also sent each member's `socketId`. For a socket.io-client 2 peer that

@@ -35,6 +35,8 @@ class ServerConfig
                 (array) ($c['clients'] ?? []),
                 static fn ($client) => ! empty($client['appId']) && ! empty($client['key']),
             )),
+            'apps' => self::apps((array) ($c['apps'] ?? [])),
+            'pusherPort' => $c['pusher_port'] ?? null,
             'socketio' => [
                 'path' => $c['path'] ?? null,
                 'maxHttpBufferSize' => $limits['max_payload'] ?? null,
@@ -80,6 +82,37 @@ class ServerConfig
         }
 
         return \RustEcho\ring_name((int) $server['port']);
+    }
+
+    /**
+     * Get the Pusher apps in the server's keys: those with an id, a key and a secret, each with
+     * only the settings that are set.
+     *
+     * @param  array<int, mixed>  $apps
+     * @return list<array<string, mixed>>
+     */
+    protected static function apps(array $apps): array
+    {
+        $out = [];
+        foreach ($apps as $app) {
+            $app = (array) $app;
+            if (empty($app['id']) || empty($app['key']) || empty($app['secret'])) {
+                continue;
+            }
+            $out[] = self::present([
+                'id' => (string) $app['id'],
+                'key' => (string) $app['key'],
+                'secret' => (string) $app['secret'],
+                'allowedOrigins' => $app['allowed_origins'] ?? null,
+                'pingInterval' => $app['ping_interval'] ?? null,
+                'activityTimeout' => $app['activity_timeout'] ?? null,
+                'maxMessageSize' => $app['max_message_size'] ?? null,
+                'capacity' => $app['capacity'] ?? null,
+                'acceptClientEventsFrom' => $app['accept_client_events_from'] ?? null,
+            ]);
+        }
+
+        return $out;
     }
 
     /**

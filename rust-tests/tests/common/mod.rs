@@ -6,6 +6,7 @@
 pub mod auth_stub;
 pub mod binary;
 pub mod client;
+pub mod pusher;
 pub mod redis_server;
 pub mod wait;
 

@@ -54,8 +54,26 @@ pub(crate) fn router(state: ApiState) -> Router {
         router = router.route("/apps/{app_id}/events", post(events::post));
     }
     let headers = Arc::new(headers);
+    let (pusher_ws, pusher_api) = (
+        crate::pusher::routes(state.engine.clone()),
+        crate::pusher::api::router(state.engine.clone()),
+    );
     router
         .with_state(state)
+        .merge(pusher_ws)
+        // Signed requests are the Pusher API's, on the same paths.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let mut pusher_api = pusher_api.clone();
+            async move {
+                if crate::pusher::api::is_signed(&req) {
+                    let req = crate::pusher::api::fresh(req);
+                    let answer = tower_service::Service::call(&mut pusher_api, req).await;
+                    answer.unwrap_or_else(|e| match e {})
+                } else {
+                    next.run(req).await
+                }
+            }
+        }))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let headers = headers.clone();
             async move {

@@ -58,10 +58,12 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
                 key: c.key.0,
             })
             .collect(),
+        apps: super::apps::build(d.apps).map_err(|reason| invalid("apps", reason))?,
         redis: redis(d.database_config.redis),
         dev_mode: d.dev_mode.0,
         host: set(d.host),
         port: d.port.0,
+        pusher_port: d.pusher_port.map(|p| p.0),
         protocol,
         tls,
         metrics: metrics(d.metrics)?,

@@ -11,6 +11,7 @@
 //! Unlike laravel-echo-server, nested objects are merged key by key with the defaults: a file with
 //! `"subscribers": {"http": false}` keeps the Redis subscriber on instead of silently dropping it.
 
+pub mod apps;
 mod build;
 pub mod env;
 mod load;
@@ -26,6 +27,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::ConfigError;
+pub use apps::{ClientEvents, PusherApp};
 pub use model::{
     ApiClient, ApiOriginAllow, Config, Limits, MetricsConfig, Protocol, RedisConfig, ShmConfig,
     SocketIoOptions, Subscribers, TlsFiles,
@@ -87,7 +89,14 @@ impl Config {
         source_name: &str,
         vars: &BTreeMap<String, String>,
     ) -> Result<Loaded, ConfigError> {
-        load::build(value, source_name, &env::overrides(vars))
+        let mut loaded = load::build(value, source_name, &env::overrides(vars))?;
+        // A Reverb `.env` works as it is: its one app, unless `apps` names some.
+        if loaded.config.apps.is_empty()
+            && let Some(app) = apps::from_reverb_env(vars)
+        {
+            loaded.config.apps.push(app);
+        }
+        Ok(loaded)
     }
 
     /// Build a configuration from a JSON object with laravel-echo-server's keys; missing keys

@@ -17,6 +17,9 @@ pub struct Config {
     pub auth_timeout: Duration,
     /// API credentials for the HTTP API (`clients`).
     pub clients: Vec<ApiClient>,
+    /// Pusher-protocol apps (`apps`, or Reverb's `REVERB_APP_*`); the first is the default app,
+    /// whose channels are the Socket.IO channels.
+    pub apps: Vec<super::apps::PusherApp>,
     /// The Redis subscriber's connection (`databaseConfig.redis`).
     pub redis: RedisConfig,
     /// Verbose logging of joins, leaves, auth results and messages (`devMode`).
@@ -25,6 +28,9 @@ pub struct Config {
     pub host: Option<String>,
     /// Listen port; 0 picks a free one (`port`).
     pub port: u16,
+    /// A second port on the same host serving only the Pusher protocol and its HTTP API
+    /// (`pusherPort`); the main port serves them too.
+    pub pusher_port: Option<u16>,
     /// `http` or `https` (`protocol`).
     pub protocol: Protocol,
     /// Certificate and key for `https` (`sslCertPath`, `sslKeyPath`, `sslCertChainPath`,

@@ -25,6 +25,8 @@ pub struct Document {
     pub auth_timeout: Count,
     /// HTTP API credentials.
     pub clients: Vec<Client>,
+    /// Pusher-protocol apps (the first is the default app).
+    pub apps: Vec<super::apps::AppEntry>,
     /// laravel-echo-server's presence store; only checked, presence lives in memory here.
     pub database: Database,
     /// `databaseConfig`: the Redis connection.
@@ -35,6 +37,8 @@ pub struct Document {
     pub host: Option<Text>,
     /// Listen port.
     pub port: Port,
+    /// A port of its own for the Pusher protocol (unset: the Socket.IO port serves it).
+    pub pusher_port: Option<Port>,
     /// `http` or `https`.
     pub protocol: Scheme,
     /// Socket.IO options that apply to this server.
@@ -86,11 +90,13 @@ impl Default for Document {
             auth_endpoint: "/broadcasting/auth".into(),
             auth_timeout: Count(10_000),
             clients: Vec::new(),
+            apps: Vec::new(),
             database: Database::Redis,
             database_config: DatabaseConfig::default(),
             dev_mode: Flag(false),
             host: None,
             port: Port(6001),
+            pusher_port: None,
             protocol: Scheme::Http,
             socketio: SocketIo::default(),
             ssl_cert_path: Text::default(),

@@ -330,6 +330,7 @@ fn defaults() {
         auth_endpoint: "/broadcasting/auth".to_owned(),
         auth_timeout: Duration::from_secs(10),
         clients: Vec::new(),
+        apps: Vec::new(),
         redis: RedisConfig {
             host: "127.0.0.1".to_owned(),
             port: 6379,
@@ -346,6 +347,7 @@ fn defaults() {
         dev_mode: false,
         host: None,
         port: 6001,
+        pusher_port: None,
         protocol: Protocol::Http,
         tls: None,
         metrics: MetricsConfig {
@@ -390,39 +392,4 @@ fn defaults() {
     assert_eq!(Config::default(), expected);
 }
 
-/// Sentinels and cluster nodes as ioredis takes them (objects or "host:port"), and as one
-/// environment string; a node without a port gets its service's default port.
-#[test]
-fn redis_sentinels_and_cluster_nodes() {
-    let file = json!({ "databaseConfig": { "redis": {
-        "sentinels": [{ "host": "s1", "port": 26380 }, "s2:26381", { "host": "s3" }],
-        "name": "cache-master",
-        "sentinelPassword": "sp",
-    }}});
-    let c = with_env(
-        file,
-        &[(
-            "RUST_ECHO_DATABASECONFIG__REDIS__CLUSTERNODES",
-            "n1:7000, n2",
-        )],
-    )
-    .unwrap();
-    let nodes = |v: &[(&str, u16)]| -> Vec<(String, u16)> {
-        v.iter().map(|(h, p)| ((*h).to_owned(), *p)).collect()
-    };
-    assert_eq!(
-        c.redis.sentinels,
-        nodes(&[("s1", 26380), ("s2", 26381), ("s3", 26379)])
-    );
-    assert_eq!(c.redis.sentinel_name, "cache-master");
-    assert_eq!(c.redis.sentinel_password.as_deref(), Some("sp"));
-    assert_eq!(c.redis.cluster_nodes, nodes(&[("n1", 7000), ("n2", 6379)]));
-    let e = Config::from_value(
-        &json!({ "databaseConfig": { "redis": { "sentinels": "s1:port" } } }),
-        "t",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("`databaseConfig.redis.sentinels`"), "{e}");
-    assert!(e.contains(r#"invalid port in "s1:port""#), "{e}");
-}
+mod services;

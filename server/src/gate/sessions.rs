@@ -60,7 +60,7 @@ impl Pending {
     }
 
     /// How many wait, after the lapsed ones are dropped.
-    fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         let mut admitted = self.lock();
         lapse(&mut admitted, Instant::now());
         admitted.len()

@@ -24,7 +24,9 @@ use socketioxide::socket::DisconnectReason;
 use crate::engine::{Engine, dev_log};
 use crate::gate::Gate;
 pub(crate) use connection::Connection;
+pub(crate) use rate::{Bucket, Verdict};
 use socketioxide::handler::ConnectHandler;
+pub(crate) use subscribe::{PRESENCE_JOINING, PRESENCE_LEAVING};
 
 /// Client → server event names.
 const SUBSCRIBE: &str = "subscribe";

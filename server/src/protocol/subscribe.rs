@@ -198,6 +198,7 @@ fn left(engine: &Engine, socket: &SocketRef, channel: &str) {
                 .to(channel.to_owned())
                 .emit(PRESENCE_LEAVING, &leaving),
         );
+        engine.pusher.socketio_member_left(engine, channel, &member);
     }
 }
 
@@ -242,6 +243,7 @@ fn join_presence(
                 .to(channel.to_owned())
                 .emit(PRESENCE_JOINING, &joining),
         );
+        engine.pusher.socketio_member_joined(engine, channel, me);
     }
     dev_log!(engine, socket = %socket.id, channel, "joined presence channel");
 }

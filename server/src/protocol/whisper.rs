@@ -67,5 +67,6 @@ fn allowed(engine: &Engine, conn: &Connection, socket: &SocketRef, channel: &str
 /// Send a whisper to the other sockets of `channel`.
 pub(super) fn relay(engine: &Engine, socket: &SocketRef, channel: &str, event: &str, data: &Value) {
     drive(socket.to(channel.to_owned()).emit(event, &(channel, data)));
+    engine.pusher.socketio_whisper(channel, event, data);
     engine.stats.whispered();
 }

@@ -19,6 +19,7 @@ use crate::stats::Stats;
 #[derive(Debug)]
 pub struct ServerHandle {
     pub(super) local_addr: SocketAddr,
+    pub(super) pusher_addr: Option<SocketAddr>,
     pub(super) publisher: Publisher,
     pub(super) stats: Arc<Stats>,
     pub(super) redis: Arc<RedisStatus>,
@@ -38,6 +39,11 @@ impl ServerHandle {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The Pusher protocol's own port (`pusherPort`), when one is configured.
+    pub fn pusher_addr(&self) -> Option<SocketAddr> {
+        self.pusher_addr
     }
 
     /// Where `/metrics` is served, when the metrics listener is up.

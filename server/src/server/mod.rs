@@ -41,11 +41,21 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     let redis = Arc::new(RedisStatus::default());
     let app = router(&parts, redis.clone());
 
-    let tcp = bind(&config).await?;
-    let local_addr = tcp.local_addr().map_err(|source| StartError::Bind {
-        addr: listen_addr(&config),
-        source,
-    })?;
+    let (tcp, local_addr) = bind(&config, config.port).await?;
+    let (pusher_listener, pusher_addr) = match config.pusher_port {
+        Some(port) => {
+            let (tcp, addr) = bind(&config, port).await?;
+            let listener = Listener::new(tcp, parts.watchdog.clone(), acceptor.clone());
+            let gate = parts.gate.clone();
+            let app = crate::pusher::own_port_router(parts.engine.clone()).layer(
+                axum::middleware::from_fn(move |req, next| {
+                    crate::gate::admit(gate.clone(), req, next)
+                }),
+            );
+            (Some((listener, app)), Some(addr))
+        }
+        None => (None, None),
+    };
     let listener = Listener::new(tcp, parts.watchdog.clone(), acceptor);
 
     let engine = parts.engine;
@@ -54,7 +64,9 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
     let ring = ring(&config, &engine, &forward, local_addr.port())?;
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let served = serve_http(listener, app, parts.io.clone(), shutdown_rx.clone());
+    let mut listeners = vec![(listener, app)];
+    listeners.extend(pusher_listener);
+    let served = serve_http(listeners, engine.clone(), shutdown_rx.clone());
     let metrics_addr =
         crate::metrics::serve(&config.metrics, parts.stats.clone(), shutdown_rx.clone()).await;
     if config.subscribers.redis {
@@ -70,6 +82,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
 
     Ok(ServerHandle {
         local_addr,
+        pusher_addr,
         publisher,
         stats: parts.stats,
         redis,
@@ -120,6 +133,7 @@ fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
         auth,
         stats: stats.clone(),
         watchdog: watchdog.clone(),
+        pusher: crate::pusher::Pusher::new(&config.apps),
     });
     protocol::register(&engine, gate.clone());
     Ok(Parts {
@@ -164,20 +178,25 @@ fn ring(
         .map_err(StartError::Runtime)
 }
 
-/// Serve HTTP until `stop` turns true, then close every socket so open WebSockets and polls let
-/// the server finish.
+/// Serve HTTP on each listener until `stop` turns true, then close every socket so open
+/// WebSockets and polls let the server finish (Pusher connections, no longer HTTP once
+/// upgraded, are waited for too).
 fn serve_http(
-    listener: Listener,
-    app: axum::Router,
-    io: SocketIo,
-    mut stop: watch::Receiver<bool>,
+    listeners: Vec<(Listener, axum::Router)>,
+    engine: Arc<Engine>,
+    stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    let served = listeners.into_iter().map(move |(listener, app)| {
+        let (engine, mut stop) = (engine.clone(), stop.clone());
         let graceful = async move {
             let _ = stop.wait_for(|s| *s).await;
-            io.close().await;
+            engine.io.close().await;
+            engine.pusher.close().await;
         };
-        crate::listener::http::serve(listener, app, graceful).await;
+        crate::listener::http::serve(listener, app, graceful)
+    });
+    tokio::spawn(async move {
+        futures_util::future::join_all(served).await;
     })
 }
 
@@ -203,13 +222,19 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
     }
 }
 
-fn listen_addr(config: &Config) -> String {
-    crate::config::socket_address(config.host.as_deref().unwrap_or("0.0.0.0"), config.port)
-}
-
-async fn bind(config: &Config) -> Result<TcpListener, StartError> {
-    let addr = listen_addr(config);
-    TcpListener::bind(&addr)
+async fn bind(
+    config: &Config,
+    port: u16,
+) -> Result<(TcpListener, std::net::SocketAddr), StartError> {
+    let addr = crate::config::socket_address(config.host.as_deref().unwrap_or("0.0.0.0"), port);
+    let tcp = TcpListener::bind(&addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })
+        .map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = tcp
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((tcp, local))
 }

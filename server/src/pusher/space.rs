@@ -1,0 +1,195 @@
+//! The apps and their channel spaces. The first app is the default app: its channels are the
+//! Socket.IO channels, its presence members are the engine's, and every ingress delivers to it.
+//! Other apps have channels and presence of their own.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::watch;
+
+use super::channels::Channels;
+use super::frames;
+use crate::config::PusherApp;
+use crate::engine::Engine;
+use crate::message::Message;
+use crate::presence::{Member, Presence};
+
+/// Every app's space; empty when no app is configured.
+#[derive(Debug)]
+pub(crate) struct Pusher {
+    pub apps: Vec<AppSpace>,
+    /// Turns true when the server shuts down: every connection closes.
+    closing: watch::Sender<bool>,
+    /// Every connection task holds a receiver; all dropped means all connections are closed.
+    alive: watch::Sender<()>,
+}
+
+/// What a connection task holds while it runs: the shutdown signal, and its share of `alive`.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub closing: watch::Receiver<bool>,
+    _alive: watch::Receiver<()>,
+}
+
+/// One app: its settings, channels, presence and sockets.
+#[derive(Debug)]
+pub(crate) struct AppSpace {
+    pub app: PusherApp,
+    /// Position in [`Pusher::apps`]; 0 is the default app.
+    pub index: usize,
+    pub channels: Channels,
+    /// Presence of an app other than the default one.
+    own_presence: Option<Presence>,
+    /// Socket ids in use.
+    sockets: Mutex<HashSet<Arc<str>>>,
+    connections: AtomicUsize,
+}
+
+impl Pusher {
+    pub(crate) fn new(apps: &[PusherApp]) -> Self {
+        let apps = apps
+            .iter()
+            .enumerate()
+            .map(|(index, app)| AppSpace {
+                app: app.clone(),
+                index,
+                channels: Channels::default(),
+                own_presence: (index > 0).then(Presence::default),
+                sockets: Mutex::default(),
+                connections: AtomicUsize::new(0),
+            })
+            .collect();
+        Pusher {
+            apps,
+            closing: watch::Sender::new(false),
+            alive: watch::Sender::new(()),
+        }
+    }
+
+    /// Held by a connection task for as long as it runs.
+    pub(crate) fn running(&self) -> Running {
+        Running {
+            closing: self.closing.subscribe(),
+            _alive: self.alive.subscribe(),
+        }
+    }
+
+    /// Close every connection (each writes what is queued first) and wait until all are closed.
+    pub(crate) async fn close(&self) {
+        self.closing.send_replace(true);
+        self.alive.closed().await;
+    }
+
+    /// The app clients connect to with `key`.
+    pub(crate) fn by_key(&self, key: &str) -> Option<&AppSpace> {
+        self.apps.iter().find(|a| a.app.key == key)
+    }
+
+    /// The app the HTTP API names by `id`.
+    pub(crate) fn by_id(&self, id: &str) -> Option<&AppSpace> {
+        self.apps.iter().find(|a| a.app.id == id)
+    }
+
+    /// The default app, whose channels are the Socket.IO channels.
+    pub(crate) fn default_space(&self) -> Option<&AppSpace> {
+        self.apps.first()
+    }
+
+    /// A Socket.IO member joined a presence channel (the user's first socket there).
+    pub(crate) fn socketio_member_joined(&self, engine: &Engine, channel: &str, member: &Member) {
+        if let Some(space) = self.default_space() {
+            super::members::added(engine, space, channel, member, super::members::By::SocketIo);
+        }
+    }
+
+    /// A Socket.IO member left a presence channel (the user's last socket there).
+    pub(crate) fn socketio_member_left(&self, engine: &Engine, channel: &str, member: &Member) {
+        if let Some(space) = self.default_space() {
+            super::members::removed(engine, space, channel, member, super::members::By::SocketIo);
+        }
+    }
+
+    /// A Socket.IO whisper: the channel's Pusher sockets get it as a client event.
+    pub(crate) fn socketio_whisper(&self, channel: &str, event: &str, data: &serde_json::Value) {
+        if let Some(space) = self.default_space() {
+            space.channels.broadcast(channel, None, true, || {
+                frames::client_event(event, channel, &data.to_string(), None)
+            });
+        }
+    }
+
+    /// A delivery of `msg` to the Pusher sockets of app `index`.
+    pub(crate) fn delivery<'a>(&'a self, index: usize, msg: &'a Message) -> Delivery<'a> {
+        Delivery {
+            space: self.apps.get(index),
+            msg,
+            data: None,
+        }
+    }
+}
+
+/// One message on its way to the Pusher sockets of its channels: the data is turned into a
+/// Pusher string once, and each channel's frame is built once for all its sockets.
+pub(crate) struct Delivery<'a> {
+    space: Option<&'a AppSpace>,
+    msg: &'a Message,
+    data: Option<String>,
+}
+
+impl Delivery<'_> {
+    /// Queue the message on the sockets of `channel` (except the one it names); how many.
+    pub(crate) fn channel(&mut self, channel: &str) -> usize {
+        let Some(space) = self.space else {
+            return 0;
+        };
+        let (msg, data) = (self.msg, &mut self.data);
+        space
+            .channels
+            .broadcast(channel, msg.socket.as_deref(), true, || {
+                let data = data.get_or_insert_with(|| frames::data_string(msg.data.get()));
+                frames::broadcast(&msg.event, data, channel)
+            })
+    }
+}
+
+impl AppSpace {
+    /// The presence members of this app's channels.
+    pub(crate) fn presence<'a>(&'a self, engine: &'a Engine) -> &'a Presence {
+        self.own_presence.as_ref().unwrap_or(&engine.presence)
+    }
+
+    /// Whether this app's channels are the Socket.IO channels.
+    pub(crate) fn is_default(&self) -> bool {
+        self.index == 0
+    }
+
+    /// Admit a connection: a fresh socket id, or `None` when the app is at its capacity.
+    pub(crate) fn open(&self) -> Option<Arc<str>> {
+        let now = self.connections.fetch_add(1, Ordering::AcqRel);
+        if self.app.capacity.is_some_and(|cap| now >= cap) {
+            self.connections.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let mut sockets = self.sockets.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            // Pusher's form, `N.N`, as Reverb makes it.
+            let id: Arc<str> = Arc::from(format!(
+                "{}.{}",
+                fastrand::u32(1..=1_000_000_000),
+                fastrand::u32(1..=1_000_000_000)
+            ));
+            if sockets.insert(id.clone()) {
+                return Some(id);
+            }
+        }
+    }
+
+    /// A connection admitted by [`AppSpace::open`] closed.
+    pub(crate) fn close(&self, id: &str) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(PoisonError::into_inner);
+        if sockets.remove(id) {
+            self.connections.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
