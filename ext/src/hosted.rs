@@ -34,7 +34,7 @@ impl Hosted {
         let (done_tx, done_rx) = mpsc::channel();
         let (control, mut control_rx) = unbounded_channel();
         // Every thread of the server descends from this one and inherits its signal mask.
-        let host_signals = HostSignals::block();
+        let host_signals = crate::signals::Blocked::all_but_faults();
         let thread = std::thread::Builder::new()
             .name("rust-echo".to_owned())
             .spawn(move || {
@@ -119,51 +119,3 @@ impl Hosted {
     }
 }
 
-/// The host's signals (SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1 …) blocked on the calling thread
-/// while this lives, so the threads it starts never take them. A process-directed signal goes to
-/// a thread that does not block it: one of the server's threads would otherwise receive the
-/// signals a host such as a Swoole master reads from a `signalfd` (with them blocked on its own
-/// thread only), and the signal's default action would end the process. Faults (SIGSEGV, SIGBUS,
-/// SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS) stay unblocked: they belong to the thread that
-/// raises them.
-struct HostSignals {
-    previous: libc::sigset_t,
-}
-
-impl HostSignals {
-    fn block() -> Self {
-        // SAFETY: sigset manipulation on stack values; pthread_sigmask changes only the calling
-        // thread's mask.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&raw mut set);
-            for fault in [
-                libc::SIGSEGV,
-                libc::SIGBUS,
-                libc::SIGFPE,
-                libc::SIGILL,
-                libc::SIGTRAP,
-                libc::SIGABRT,
-                libc::SIGSYS,
-            ] {
-                libc::sigdelset(&raw mut set, fault);
-            }
-            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, &raw mut previous);
-            HostSignals { previous }
-        }
-    }
-}
-
-impl Drop for HostSignals {
-    fn drop(&mut self) {
-        // SAFETY: restores the mask saved in `block` on the same thread.
-        unsafe {
-            libc::pthread_sigmask(
-                libc::SIG_SETMASK,
-                &raw const self.previous,
-                std::ptr::null_mut(),
-            );
-        }
-    }
-}

@@ -7,6 +7,7 @@
 //! - `channels`, `encode`: `publish()`'s arguments — channel names, `$data` as JSON text;
 //! - `ring`: which ring this process publishes to, and `RustEcho\ring_name()`;
 //! - `hosted`: the server's own thread and runtime;
+//! - `signals`: which signals the server's threads leave to the host, and which `serve()` takes;
 //! - `process`: per-process state and what a `fork()` does to it;
 //! - `errors`: the exception hierarchy under `RustEcho\Exception`;
 //! - `convert`: PHP arrays ↔ JSON at the boundary;
@@ -23,6 +24,7 @@ mod process;
 mod publish;
 mod ring;
 mod server;
+mod signals;
 
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::prelude::*;

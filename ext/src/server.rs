@@ -32,7 +32,7 @@ impl Server {
     pub fn serve(config: Option<&ZendHashTable>) -> PhpResult<()> {
         // Block the signals before the server's threads exist, so they inherit the mask and the
         // signals stay pending until taken below: PHP's own handlers never see them.
-        let guard = SignalGuard::block();
+        let guard = crate::signals::Blocked::shutdown_and_reload();
         start(config)?;
         let done = with_state(|s| s.hosted.as_mut().and_then(Hosted::take_done));
         let Some(done) = done else {
@@ -84,54 +84,6 @@ impl Server {
                     .to_owned(),
             )
             .into()),
-        }
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP blocked on the PHP thread for as long as this lives.
-struct SignalGuard {
-    set: libc::sigset_t,
-    previous: libc::sigset_t,
-}
-
-impl SignalGuard {
-    fn block() -> Self {
-        // SAFETY: plain sigset manipulation on stack values; pthread_sigmask changes only the
-        // calling thread's mask.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&raw mut set);
-            libc::sigaddset(&raw mut set, libc::SIGINT);
-            libc::sigaddset(&raw mut set, libc::SIGTERM);
-            libc::sigaddset(&raw mut set, libc::SIGHUP);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, &raw mut previous);
-            SignalGuard { set, previous }
-        }
-    }
-
-    /// The signal that arrived within `timeout`, if any.
-    fn wait(&self, timeout: Duration) -> Option<i32> {
-        let ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: libc::c_long::from(i32::try_from(timeout.subsec_nanos()).unwrap_or(0)),
-        };
-        // SAFETY: `set` is initialised; a null siginfo pointer is allowed.
-        let signal =
-            unsafe { libc::sigtimedwait(&raw const self.set, std::ptr::null_mut(), &raw const ts) };
-        (signal > 0).then_some(signal)
-    }
-}
-
-impl Drop for SignalGuard {
-    fn drop(&mut self) {
-        // SAFETY: restores the mask saved in `block` on the same thread.
-        unsafe {
-            libc::pthread_sigmask(
-                libc::SIG_SETMASK,
-                &raw const self.previous,
-                std::ptr::null_mut(),
-            );
         }
     }
 }

@@ -56,29 +56,22 @@ impl Flow {
     /// Wait until the slowest client trails publishes by at most `WINDOW` events.
     async fn wait_window(&self) -> Result<(), String> {
         let owed = self.slowest_base + self.published.load(Relaxed).saturating_sub(WINDOW);
-        let mut last = (self.shared.slowest(), tokio::time::Instant::now());
-        loop {
-            let now = self.shared.slowest();
-            if now >= owed {
-                return Ok(());
-            }
-            if now != last.0 {
-                last = (now, tokio::time::Instant::now());
-            } else if last.1.elapsed() > STALL {
-                return Err(format!(
-                    "the slowest client is stuck at {now} of {owed} for {STALL:?}"
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        wait_for(|| self.shared.slowest(), owed, STALL)
+            .await
+            .map_err(|e| format!("the slowest client: {e}"))
     }
 }
 
 /// Wait until `shared.delivered` reaches `target`, failing after `stall` without progress.
 pub async fn wait_delivered(shared: &Shared, target: u64, stall: Duration) -> Result<(), String> {
-    let mut last = (shared.delivered.load(Relaxed), tokio::time::Instant::now());
+    wait_for(|| shared.delivered.load(Relaxed), target, stall).await
+}
+
+/// Wait until `count()` reaches `target`, failing after `stall` without progress.
+async fn wait_for(count: impl Fn() -> u64, target: u64, stall: Duration) -> Result<(), String> {
+    let mut last = (count(), tokio::time::Instant::now());
     loop {
-        let now = shared.delivered.load(Relaxed);
+        let now = count();
         if now >= target {
             return Ok(());
         }
