@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::redis_server::free_port;
+use common::redis_server::{free_port, loopback_args};
 use common::{Client, TestServer, until};
 
 /// A redis-server (or Sentinel) process with the given arguments, killed when dropped.
@@ -69,16 +69,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 async fn data_node(port: u16, extra: &[&str]) -> Node {
     let p = port.to_string();
-    let mut args = vec![
-        "--port",
-        &p,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ];
+    let mut args = loopback_args(&p);
     args.extend_from_slice(extra);
     Node::start(port, &args).await
 }

@@ -29,16 +29,7 @@ impl RedisServer {
 
     async fn spawn(&mut self) {
         let port = self.port.to_string();
-        let mut args = vec![
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ];
+        let mut args = loopback_args(&port);
         if let Some(p) = &self.password {
             args.extend(["--requirepass", p]);
         }
@@ -116,6 +107,20 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A redis-server on loopback port `port`, persisting nothing.
+pub fn loopback_args(port: &str) -> Vec<&str> {
+    vec![
+        "--port",
+        port,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
 }
 
 pub fn free_port() -> u16 {
