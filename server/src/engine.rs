@@ -8,6 +8,7 @@ use socketioxide::SocketIo;
 use socketioxide::socket::Sid;
 
 use crate::auth::Authorizer;
+use crate::cluster::Node;
 use crate::config::Config;
 use crate::listener::watchdog::Watchdog;
 use crate::message::Message;
@@ -29,6 +30,8 @@ pub(crate) struct Engine {
     pub stats: Arc<Stats>,
     /// Write progress of every connection, to disconnect those that stopped reading.
     pub watchdog: Arc<Watchdog>,
+    /// This node of a cluster (`cluster.enabled`): the relay to the other nodes.
+    pub cluster: Option<Arc<Node>>,
 }
 
 /// Log at INFO in dev mode (as laravel-echo-server's `devMode` prints), else at DEBUG.
@@ -47,8 +50,20 @@ impl Engine {
     /// Deliver `msg` to every socket in each of its channels, except the socket it names when that
     /// socket is connected here (`toOthers`). The packet is encoded once per channel and the same
     /// bytes are queued on every socket.
+    /// In a cluster, a message that entered here (not from Laravel's Redis, not from another
+    /// node) is then handed to the relay, which publishes it to the other nodes.
     pub fn deliver(&self, msg: &Message, ingress: Ingress) {
         self.stats.received(ingress);
+        self.emit_local(msg);
+        if ingress.relayed()
+            && let Some(node) = &self.cluster
+        {
+            node.relay(msg);
+        }
+    }
+
+    /// Emit `msg` to this node's sockets of its channels, except the socket it names.
+    pub(crate) fn emit_local(&self, msg: &Message) {
         let sender = msg
             .socket
             .as_deref()

@@ -6,6 +6,7 @@
 pub mod auth_stub;
 pub mod binary;
 pub mod client;
+pub mod nodes;
 pub mod redis_server;
 pub mod wait;
 

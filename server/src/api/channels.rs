@@ -36,6 +36,10 @@ pub(super) async fn health(State(state): State<ApiState>) -> Json<Value> {
         "connections": stats.connections(),
         "redis_connected": redis,
         "ring": ring,
+        "cluster": state.engine.cluster.as_ref().map(|n| json!({
+            "node": n.id(),
+            "relay_subscribed": n.subscribed(),
+        })),
     }))
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::schema::Document;
 use super::values::{Scheme, Text};
 use super::{
-    ApiClient, ApiOriginAllow, Config, Limits, MetricsConfig, Protocol, RedisConfig, ShmConfig,
-    SocketIoOptions, Subscribers, TlsFiles,
+    ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
+    ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
 };
 
 /// A value that passed the schema but cannot be used: the key and what is expected.
@@ -46,6 +46,8 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         .map_err(|reason| invalid("allowedOrigins", reason))?;
     let trusted_proxies = crate::forwarded::TrustedProxies::parse(&d.trusted_proxies.0)
         .map_err(|reason| invalid("trustedProxies", reason))?;
+    let redis = redis(d.database_config.redis);
+    let cluster = cluster(d.cluster, &redis);
     Ok(Config {
         auth_host: d.auth_host.0,
         auth_endpoint: d.auth_endpoint.0,
@@ -58,7 +60,7 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
                 key: c.key.0,
             })
             .collect(),
-        redis: redis(d.database_config.redis),
+        redis,
         dev_mode: d.dev_mode.0,
         host: set(d.host),
         port: d.port.0,
@@ -82,7 +84,30 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         headers: d.headers.into_iter().map(|(k, Text(v))| (k, v)).collect(),
         shm: shm(d.shm)?,
         shutdown_grace: ms(d.shutdown_grace_period.0),
+        cluster,
     })
+}
+
+/// The cluster's connection takes each key it does not set from the subscriber's.
+fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
+    let r = c.redis;
+    // A host or port of its own means another server: a socket path is not inherited then.
+    let own_address = r.host.is_some() || r.port.is_some();
+    ClusterConfig {
+        enabled: c.enabled.0,
+        namespace: c.namespace.0,
+        redis: RedisConfig {
+            host: r.host.map_or_else(|| base.host.clone(), |Text(h)| h),
+            port: r.port.map_or(base.port, |p| p.0),
+            path: set(r.path).or_else(|| (!own_address).then(|| base.path.clone()).flatten()),
+            username: set(r.username).or_else(|| base.username.clone()),
+            password: set(r.password).or_else(|| base.password.clone()),
+            db: r
+                .db
+                .map_or(base.db, |n| i64::try_from(n.0).unwrap_or(i64::MAX)),
+            key_prefix: String::new(),
+        },
+    }
 }
 
 fn limits(d: &Document) -> Limits {

@@ -52,6 +52,19 @@ pub struct Config {
     /// How long a graceful shutdown may take before connections are dropped
     /// (`shutdownGracePeriod`, milliseconds).
     pub shutdown_grace: Duration,
+    /// Several servers on one Redis (`cluster`).
+    pub cluster: ClusterConfig,
+}
+
+/// Several servers sharing events and presence through one Redis (`cluster` object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Relay events and share presence (`cluster.enabled`).
+    pub enabled: bool,
+    /// Prefix of the relay channel and the shared keys (`cluster.namespace`).
+    pub namespace: String,
+    /// The backplane's connection: `cluster.redis`, unset keys from `databaseConfig.redis`.
+    pub redis: RedisConfig,
 }
 
 /// The TLS files of an `https` server.

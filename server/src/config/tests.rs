@@ -382,6 +382,69 @@ fn defaults() {
             size: 16 * 1024 * 1024,
             mode: 0o600,
         },
+        cluster: ClusterConfig {
+            enabled: false,
+            namespace: "rust-echo".to_owned(),
+            redis: RedisConfig {
+                host: "127.0.0.1".to_owned(),
+                port: 6379,
+                path: None,
+                username: None,
+                password: None,
+                db: 0,
+                key_prefix: String::new(),
+            },
+        },
     };
     assert_eq!(Config::default(), expected);
+}
+
+#[test]
+fn cluster_redis_inherits_the_subscribers_connection() {
+    let file = json!({
+        "databaseConfig": { "redis": {
+            "host": "10.0.0.5", "port": 6380, "password": "pw", "db": 2, "keyPrefix": "app_"
+        } },
+        "cluster": { "enabled": true }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config;
+    assert!(c.cluster.enabled);
+    assert_eq!(
+        (c.cluster.redis.host.as_str(), c.cluster.redis.port),
+        ("10.0.0.5", 6380)
+    );
+    assert_eq!(c.cluster.redis.password.as_deref(), Some("pw"));
+    assert_eq!(c.cluster.redis.db, 2);
+    assert_eq!(
+        c.cluster.redis.key_prefix, "",
+        "the backplane has its own names"
+    );
+    // Keys set under `cluster.redis` win, one by one; a socket path is not inherited by a
+    // connection that names its own host.
+    let file = json!({
+        "databaseConfig": { "redis": { "path": "/run/redis.sock", "password": "pw" } },
+        "cluster": { "redis": { "host": "backplane", "db": 3 } }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config.cluster;
+    assert!(!c.enabled, "off unless enabled");
+    assert_eq!((c.redis.host.as_str(), c.redis.path), ("backplane", None));
+    assert_eq!((c.redis.db, c.redis.password.as_deref()), (3, Some("pw")));
+}
+
+#[test]
+fn cluster_keys_from_the_environment() {
+    let c = with_env(
+        json!({}),
+        &[
+            ("RUST_ECHO_CLUSTER__ENABLED", "true"),
+            ("RUST_ECHO_CLUSTER__NAMESPACE", "shop"),
+            ("RUST_ECHO_CLUSTER__REDIS__PORT", "7000"),
+        ],
+    )
+    .unwrap();
+    assert!(c.cluster.enabled);
+    assert_eq!(c.cluster.namespace, "shop");
+    assert_eq!(c.cluster.redis.port, 7000);
+    assert!(with_env(json!({}), &[("RUST_ECHO_CLUSTER__ENABLED", "yes")]).is_err());
+    assert!(Config::from_value(&json!({"cluster": {"namespace": ""}}), "t").is_err());
 }

@@ -162,6 +162,13 @@ async fn subscribe(
         let Some(channel) = raw_channel.strip_prefix(prefix) else {
             continue;
         };
+        if engine
+            .cluster
+            .as_ref()
+            .is_some_and(|node| node.owns_channel(raw_channel))
+        {
+            continue;
+        }
         match Message::from_redis(channel, msg.get_payload_bytes()) {
             Ok(m) => engine.deliver(&m, Ingress::Redis),
             Err(e) => {
@@ -173,7 +180,7 @@ async fn subscribe(
     SessionEnd::Unreachable("connection closed".to_owned())
 }
 
-fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::ConnectionInfo> {
+pub(crate) fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::ConnectionInfo> {
     let addr = match &c.path {
         Some(path) => ConnectionAddr::Unix(path.into()),
         None => ConnectionAddr::Tcp(c.host.clone(), c.port),
@@ -188,7 +195,7 @@ fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::ConnectionInfo>
     Ok(addr.into_connection_info()?.set_redis_settings(settings))
 }
 
-fn describe(c: &RedisConfig) -> String {
+pub(crate) fn describe(c: &RedisConfig) -> String {
     match &c.path {
         Some(p) => p.clone(),
         None => format!("{}:{}", c.host, c.port),

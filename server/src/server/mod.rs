@@ -66,6 +66,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         ));
     }
     let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
+    let cluster = crate::cluster::start(&engine);
+    let node_id = engine.cluster.as_ref().map(|n| n.id().to_owned());
     let (publisher, bus) = bus::spawn(engine, forward, bus_stop_rx).map_err(StartError::Runtime)?;
 
     Ok(ServerHandle {
@@ -83,6 +85,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         grace: config.shutdown_grace,
         certificates,
         metrics_addr,
+        cluster,
+        node_id,
     })
 }
 
@@ -120,6 +124,10 @@ fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
         auth,
         stats: stats.clone(),
         watchdog: watchdog.clone(),
+        cluster: config
+            .cluster
+            .enabled
+            .then(|| Arc::new(crate::cluster::Node::new(&config.cluster, stats.clone()))),
     });
     protocol::register(&engine, gate.clone());
     Ok(Parts {

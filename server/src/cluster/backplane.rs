@@ -1,0 +1,82 @@
+//! Connections to the backplane's Redis, and the retry pace when it cannot be reached. Each
+//! cluster task holds its own connection and makes a new one when it breaks; every connection
+//! made after a task's first is counted as a reconnect in `/metrics`.
+
+use std::time::Duration;
+
+use redis::aio::{MultiplexedConnection, PubSub};
+use redis::{AsyncConnectionConfig, RedisResult};
+
+use crate::config::RedisConfig;
+use crate::ingress::redis::connection_info;
+
+/// The first retry delay; each failure in a row doubles it up to [`RETRY_MAX`].
+const RETRY_START: Duration = Duration::from_millis(50);
+/// Retry cap: a refused connect costs nothing, and the relay loses what it cannot publish.
+const RETRY_MAX: Duration = Duration::from_millis(500);
+/// A connect or a reply that takes longer is abandoned (an address that drops packets).
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection for commands (pipelined PUBLISH, scripts).
+pub(crate) async fn connection(config: &RedisConfig) -> RedisResult<MultiplexedConnection> {
+    let client = redis::Client::open(connection_info(config)?)?;
+    let settings = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(TIMEOUT))
+        .set_response_timeout(Some(TIMEOUT));
+    client
+        .get_multiplexed_async_connection_with_config(&settings)
+        .await
+}
+
+/// A Pub/Sub connection subscribed to `channel`.
+pub(crate) async fn subscribed(config: &RedisConfig, channel: &str) -> RedisResult<PubSub> {
+    let connect = async {
+        let client = redis::Client::open(connection_info(config)?)?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub)
+    };
+    match tokio::time::timeout(TIMEOUT, connect).await {
+        Ok(r) => r,
+        Err(_) => Err(redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "no connection and subscription in time",
+        ))),
+    }
+}
+
+/// Failures in a row of one task's connection, and whether it ever connected.
+#[derive(Debug)]
+pub(crate) struct Retry {
+    delay: Duration,
+    failures: u32,
+    connected_before: bool,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            delay: RETRY_START,
+            failures: 0,
+            connected_before: false,
+        }
+    }
+}
+
+impl Retry {
+    /// A connection was made: whether it is a reconnect (one was made before).
+    pub(crate) fn connected(&mut self) -> bool {
+        self.delay = RETRY_START;
+        self.failures = 0;
+        std::mem::replace(&mut self.connected_before, true)
+    }
+
+    /// A connection failed or broke: how long to wait, and whether to log it (the first
+    /// failure, then every power of two, so a dead Redis does not flood the log).
+    pub(crate) fn failed(&mut self) -> (Duration, bool) {
+        self.failures += 1;
+        let wait = self.delay;
+        self.delay = (self.delay * 2).min(RETRY_MAX);
+        (wait, self.failures.is_power_of_two())
+    }
+}
