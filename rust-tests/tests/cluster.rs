@@ -236,3 +236,86 @@ async fn whispers_and_to_others_cross_nodes() {
     assert_eq!(b.next_event_raw().await, marker);
     assert_eq!(c.next_event_raw().await, marker, "c did not get Packed");
 }
+
+/// The channel list, a channel's counts and a presence channel's users, as node `n` answers.
+async fn api_view(n: &Node) -> Value {
+    let presence = n.api("/apps/app/channels/presence-room").await;
+    let users = n.api("/apps/app/channels/presence-room/users").await;
+    json!({
+        "channels": n.api("/apps/app/channels").await["channels"],
+        "news": n.api("/apps/app/channels/news").await,
+        "presence": presence,
+        "users": users["users"],
+    })
+}
+
+/// Every node's HTTP API answers for the whole cluster, and they agree; a killed node's
+/// sockets and users drop out of every answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_for_the_cluster_from_any_node() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let extra = json!({ "authHost": auth.url });
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(Node::start(&redis, &extra).await);
+    }
+    let mut clients = Vec::new();
+    for (node, news, users) in [(0, 2, vec![]), (1, 1, vec![5]), (2, 0, vec![5, 6])] {
+        for _ in 0..news {
+            let mut c = nodes[node].client(4).await;
+            c.subscribe("news").await;
+            clients.push(c);
+        }
+        for user in users {
+            let mut c = nodes[node].client(3).await;
+            let headers = json!({"X-User": user.to_string()});
+            c.emit(
+                "subscribe",
+                json!({"channel": "presence-room", "auth": {"headers": headers}}),
+            )
+            .await;
+            clients.push(c);
+        }
+    }
+    let user = |id: u32| json!({"id": id, "user_info": {"id": id}});
+    let expected = json!({
+        "channels": {
+            "news": {"subscription_count": 3, "occupied": true},
+            "presence-room": {"subscription_count": 3, "occupied": true},
+        },
+        "news": {"subscription_count": 3, "occupied": true},
+        "presence": {"subscription_count": 3, "occupied": true, "user_count": 2},
+        "users": [user(5), user(6)],
+    });
+    for n in &nodes {
+        until_eq("the cluster's figures", expected.clone(), || api_view(n)).await;
+    }
+
+    // Node 2 dies: its two presence sockets and user 6 are gone from every answer once its
+    // liveness key expires; user 5 stays (node 1 has it).
+    nodes[2].bin.kill();
+    let expected = json!({
+        "channels": {
+            "news": {"subscription_count": 3, "occupied": true},
+            "presence-room": {"subscription_count": 1, "occupied": true},
+        },
+        "news": {"subscription_count": 3, "occupied": true},
+        "presence": {"subscription_count": 1, "occupied": true, "user_count": 1},
+        "users": [user(5)],
+    });
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    for n in &nodes[..2] {
+        loop {
+            let seen = api_view(n).await;
+            if seen == expected {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "within 10 s: {seen}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -93,6 +93,11 @@ impl Member {
         })
     }
 
+    /// The normalized `user_id` that tells users apart (`1` and `"1"` are the same user).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// The member as sent to clients in `presence:*` events.
     ///
     /// laravel-echo-server also sent each member's `socketId`. For a socket.io-client 2 peer that

@@ -113,6 +113,23 @@ impl Binary {
         }
     }
 
+    /// SIGKILL, as a crash or the OOM killer would, and reap the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as a process manager stops it; waits until it exited.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        self.child.wait().expect("exit status")
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn log(&self) -> String {
         log_of(&self.dir)

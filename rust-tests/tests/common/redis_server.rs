@@ -97,6 +97,17 @@ impl RedisServer {
 }
 
 impl RedisServer {
+    /// Whether `key` exists.
+    pub async fn exists(&self, key: &str) -> bool {
+        let mut con = self.connection().await.expect("redis connection");
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async::<i64>(&mut con)
+            .await
+            .expect("exists")
+            == 1
+    }
+
     /// How many commands Redis refused with `error` (e.g. `WRONGPASS`), from `INFO errorstats`.
     pub async fn errors(&self, error: &str) -> u64 {
         let mut con = self.connection().await.expect("redis connection");

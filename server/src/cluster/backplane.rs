@@ -80,3 +80,56 @@ impl Retry {
         (wait, self.failures.is_power_of_two())
     }
 }
+
+/// A command connection that is made again, after a pause, when it broke.
+#[derive(Debug)]
+pub(crate) struct Link {
+    config: RedisConfig,
+    conn: Option<MultiplexedConnection>,
+    retry: Retry,
+}
+
+impl Link {
+    pub(crate) fn new(config: RedisConfig) -> Self {
+        Link {
+            config,
+            conn: None,
+            retry: Retry::default(),
+        }
+    }
+
+    /// The connection, made now if there is none; `None` (after the retry pause) when Redis
+    /// cannot be reached.
+    pub(crate) async fn get(
+        &mut self,
+        stats: &crate::stats::Stats,
+    ) -> Option<&mut MultiplexedConnection> {
+        if self.conn.is_none() {
+            match connection(&self.config).await {
+                Ok(c) => {
+                    if self.retry.connected() {
+                        stats.cluster.reconnected();
+                    }
+                    self.conn = Some(c);
+                }
+                Err(e) => {
+                    let wait = self.failed(&e);
+                    tokio::time::sleep(wait).await;
+                    return None;
+                }
+            }
+        }
+        self.conn.as_mut()
+    }
+
+    /// A command failed: log it (throttled) and make a new connection next time; how long to
+    /// wait before that.
+    pub(crate) fn failed(&mut self, error: &redis::RedisError) -> Duration {
+        self.conn = None;
+        let (wait, log) = self.retry.failed();
+        if log {
+            tracing::warn!(error = %error, addr = %crate::ingress::redis::describe(&self.config), "cluster: backplane Redis command failed");
+        }
+        wait
+    }
+}

@@ -7,11 +7,20 @@
 //! - `envelope`: the relayed message's wire form;
 //! - `relay`: the bounded queue and the task that PUBLISHes it in pipelines;
 //! - `subscriber`: the task that receives the other nodes' events;
+//! - `presence`: presence for the whole cluster in Redis, applied by one task in order;
+//! - `scripts`: the Lua scripts that change it atomically; `keys`: the names they use;
+//! - `liveness`: each node's beat, and the sweep of nodes that stopped beating;
+//! - `api`: the HTTP API's figures for the whole cluster;
 //! - `backplane`: connections to the backplane's Redis and the retry pace.
 
+pub(crate) mod api;
 mod backplane;
 mod envelope;
+mod keys;
+mod liveness;
+mod presence;
 mod relay;
+mod scripts;
 mod subscriber;
 
 use std::sync::Arc;
@@ -24,7 +33,10 @@ use tokio::task::JoinHandle;
 use crate::config::{ClusterConfig, RedisConfig};
 use crate::engine::Engine;
 use crate::message::Message;
+use crate::presence::Member;
 use crate::stats::Stats;
+use keys::Keys;
+use presence::Op;
 
 /// This node of a cluster.
 #[derive(Debug)]
@@ -35,12 +47,17 @@ pub struct Node {
     relay: relay::Relay,
     queue: std::sync::Mutex<Option<relay::Queue>>,
     subscribed: AtomicBool,
+    keys: Keys,
+    ops: presence::Ops,
+    op_queue: std::sync::Mutex<Option<presence::OpQueue>>,
+    api: api::ApiLink,
 }
 
 impl Node {
     /// A node with a fresh random id; its tasks start with [`start`].
     pub(crate) fn new(config: &ClusterConfig, stats: Arc<Stats>) -> Self {
         let (relay, queue) = relay::channel(stats);
+        let (ops, op_queue) = tokio::sync::mpsc::unbounded_channel();
         Node {
             // Socket ids are 16 random URL-safe characters: as good a node id.
             id: Sid::new().to_string(),
@@ -49,7 +66,48 @@ impl Node {
             relay,
             queue: std::sync::Mutex::new(Some(queue)),
             subscribed: AtomicBool::new(false),
+            keys: Keys::new(&config.namespace),
+            ops,
+            op_queue: std::sync::Mutex::new(Some(op_queue)),
+            api: api::ApiLink::default(),
         }
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    fn presence(&self, op: Op) {
+        // The task ends only after the engine is gone.
+        let _ = self.ops.send(op);
+    }
+
+    /// `socket` joined the presence channel as `member` (`first`: the user's first socket on
+    /// this node). The presence task answers with `presence:subscribed` and, when the user is
+    /// new to the cluster, announces it everywhere. `local` is this node's member list.
+    pub(crate) fn presence_joined(
+        &self,
+        channel: &str,
+        socket: Sid,
+        member: Arc<Member>,
+        first: bool,
+        local: Vec<Arc<Member>>,
+    ) {
+        self.presence(Op::Join {
+            channel: channel.to_owned(),
+            socket,
+            member,
+            first,
+            local,
+        });
+    }
+
+    /// The user's last socket on this node left the presence channel.
+    pub(crate) fn presence_left(&self, channel: &str, member: Arc<Member>) {
+        self.presence(Op::Leave {
+            channel: channel.to_owned(),
+            member,
+        });
     }
 
     /// This node's id, random per start.
@@ -110,9 +168,12 @@ impl Node {
 /// The cluster's running tasks.
 #[derive(Debug)]
 pub(crate) struct Tasks {
+    node: Arc<Node>,
     stop: watch::Sender<bool>,
     relay: Option<JoinHandle<()>>,
     subscriber: JoinHandle<()>,
+    liveness: JoinHandle<()>,
+    presence: Option<JoinHandle<()>>,
 }
 
 /// Start the relay's tasks for `engine`'s node (none when the cluster is off).
@@ -134,16 +195,41 @@ pub(crate) fn start(engine: &Arc<Engine>) -> Option<Tasks> {
         ))
     });
     let subscriber = tokio::spawn(subscriber::run(engine.clone(), stop_rx));
+    let ops = node
+        .op_queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let presence = ops.map(|ops| tokio::spawn(presence::run(engine.clone(), ops)));
+    let liveness = tokio::spawn(liveness::run(engine.clone()));
     Some(Tasks {
+        node,
         stop,
         relay,
         subscriber,
+        liveness,
+        presence,
     })
 }
 
 impl Tasks {
-    /// Publish what is queued, then stop; gives up after `grace`.
+    /// Leave the cluster: take this node's members away at once (their `presence:leaving` goes
+    /// to the other nodes), publish what is queued, then stop; gives up after `grace`.
     pub(crate) async fn stop(mut self, grace: std::time::Duration) {
+        self.liveness.abort();
+        let (done, swept) = tokio::sync::oneshot::channel();
+        self.node.presence(Op::Sweep {
+            id: self.node.id.clone(),
+            done: Some(done),
+        });
+        if tokio::time::timeout(grace, swept).await.is_err() {
+            tracing::warn!(
+                "cluster: this node's members could not be removed in time; the other nodes will sweep them"
+            );
+        }
+        if let Some(p) = self.presence.take() {
+            p.abort();
+        }
         let _ = self.stop.send(true);
         if let Some(relay) = self.relay.as_mut()
             && tokio::time::timeout(grace, &mut *relay).await.is_err()

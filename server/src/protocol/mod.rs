@@ -25,6 +25,7 @@ use crate::engine::{Engine, dev_log};
 use crate::gate::Gate;
 pub(crate) use connection::Connection;
 use socketioxide::handler::ConnectHandler;
+pub(crate) use subscribe::{PRESENCE_JOINING, PRESENCE_LEAVING, PRESENCE_SUBSCRIBED};
 
 /// Client → server event names.
 const SUBSCRIBE: &str = "subscribe";
