@@ -172,3 +172,59 @@ async fn dead_nodes_members_leave_and_stopped_nodes_leave_at_once() {
     assert!(alive, "left by itself, not swept after its key expired");
     marker(&nodes[1], &mut [&mut a, &mut b]).await;
 }
+
+/// Redis restarts and loses everything: the relay resumes by itself, every node registers its
+/// members again (the API lists them), and `/metrics` counts the reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_is_survived() {
+    let mut redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let nodes = nodes(&redis, &auth, 2).await;
+    let mut a = nodes[0].client(4).await;
+    join(&mut a, 1).await;
+    assert_eq!(here(&mut a).await, [1]);
+    let mut b = nodes[1].client(4).await;
+    join(&mut b, 2).await;
+    assert_eq!(here(&mut b).await, [1, 2]);
+    assert_eq!(a.next_event_raw().await, joining(2));
+
+    redis.restart().await;
+    let users = |n: &Node| {
+        let n = n.url();
+        async move {
+            let body = common::http()
+                .get(format!(
+                    "{n}/apps/app/channels/{CHAN}/users?auth_key=secret"
+                ))
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("body");
+            serde_json::from_str::<Value>(&body).expect("json")["users"].clone()
+        }
+    };
+    let both = json!([{"id": 1, "user_info": {"id": 1}}, {"id": 2, "user_info": {"id": 2}}]);
+    for n in &nodes {
+        common::until_eq("the members registered again", both.clone(), || users(n)).await;
+        // The relay subscriber connected again.
+        common::until_eq("a counted reconnect", true, || async {
+            n.bin
+                .metric("rust_echo_cluster_redis_reconnects_total")
+                .await
+                >= 2.0
+        })
+        .await;
+        common::until_eq("the relay subscribed", Some(true), || async {
+            n.bin
+                .health()
+                .await
+                .and_then(|h| h["cluster"]["relay_subscribed"].as_bool())
+        })
+        .await;
+    }
+    // Events cross nodes again, nobody was told anyone left or joined.
+    marker(&nodes[0], &mut [&mut a, &mut b]).await;
+    marker(&nodes[1], &mut [&mut a, &mut b]).await;
+}

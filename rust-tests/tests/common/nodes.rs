@@ -36,6 +36,18 @@ pub fn config(redis: &RedisServer, extra: &Value) -> (Value, String) {
     (config, ring)
 }
 
+impl Drop for Node {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "=== log of the node at {}\n{}",
+                self.bin.addr,
+                self.bin.log()
+            );
+        }
+    }
+}
+
 impl Node {
     /// Start a node and wait until its relay subscriber is up.
     pub async fn start(redis: &RedisServer, extra: &Value) -> Node {

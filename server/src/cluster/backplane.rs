@@ -122,6 +122,30 @@ impl Link {
         self.conn.as_mut()
     }
 
+    /// Run `cmd`; `None` when Redis cannot be reached or refused it. A connection Redis had
+    /// closed (a restart) fails before the command is sent, so it is tried once more on a new
+    /// one.
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        &mut self,
+        stats: &crate::stats::Stats,
+        cmd: &redis::Cmd,
+    ) -> Option<T> {
+        for attempt in 0..2 {
+            let con = self.get(stats).await?;
+            match cmd.query_async::<T>(con).await {
+                Ok(v) => return Some(v),
+                Err(e) => {
+                    let again = attempt == 0 && e.is_connection_dropped();
+                    self.failed(&e);
+                    if !again {
+                        return None;
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// A command failed: log it (throttled) and make a new connection next time; how long to
     /// wait before that.
     pub(crate) fn failed(&mut self, error: &redis::RedisError) -> Duration {

@@ -45,6 +45,11 @@ impl Keys {
         format!("{}:nodes", self.ns)
     }
 
+    /// String, set for an hour when node `id` was swept.
+    pub(crate) fn swept(&self, id: &str) -> String {
+        format!("{}:swept:{id}", self.ns)
+    }
+
     /// Hash: channel → subscriptions on node `id`, for the HTTP API.
     pub(crate) fn subscriptions(&self, id: &str) -> String {
         format!("{}:subscriptions:{id}", self.ns)

@@ -27,6 +27,7 @@ pub(crate) async fn run(engine: Arc<Engine>) {
         return;
     };
     let mut link = Link::new(node.redis().clone());
+    let mut registered = false;
     let mut tick = tokio::time::interval(BEAT);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -34,15 +35,28 @@ pub(crate) async fn run(engine: Arc<Engine>) {
         let Some(con) = link.get(&engine.stats).await else {
             continue;
         };
-        if let Err(e) = beat(&engine, con).await {
-            link.failed(&e);
+        match beat(&engine, con).await {
+            Ok(was_alive) => {
+                if registered && !was_alive {
+                    tracing::warn!(
+                        "cluster: this node's liveness key was gone (Redis restarted or unreachable for too long)"
+                    );
+                    node.presence(Op::Rejoin);
+                }
+                registered = true;
+            }
+            Err(e) => {
+                link.failed(&e);
+            }
         }
     }
 }
 
-async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisResult<()> {
+/// Refresh this node's key and counts, and queue sweeps of dead nodes; whether this node's key
+/// was still there.
+async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisResult<bool> {
     let Some(node) = engine.cluster.as_ref() else {
-        return Ok(());
+        return Ok(true);
     };
     let keys = node.keys();
     let counts = subscription_counts(engine).await;
@@ -54,7 +68,7 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
         .arg(1)
         .arg("PX")
         .arg(ttl)
-        .ignore()
+        .arg("GET")
         .cmd("SADD")
         .arg(keys.nodes())
         .arg(node.id())
@@ -66,10 +80,10 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
             .ignore();
     }
     pipe.cmd("SMEMBERS").arg(keys.nodes());
-    let (members,): (Vec<String>,) = pipe.query_async(con).await?;
+    let (was, members): (Option<String>, Vec<String>) = pipe.query_async(con).await?;
     let others: Vec<&String> = members.iter().filter(|id| *id != node.id()).collect();
     if others.is_empty() {
-        return Ok(());
+        return Ok(was.is_some());
     }
     let mut exists = redis::pipe();
     for id in &others {
@@ -85,7 +99,7 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
             });
         }
     }
-    Ok(())
+    Ok(was.is_some())
 }
 
 /// This node's sockets per channel with at least one.

@@ -77,7 +77,7 @@ impl Node {
         &self.keys
     }
 
-    fn presence(&self, op: Op) {
+    pub(crate) fn presence(&self, op: Op) {
         // The task ends only after the engine is gone.
         let _ = self.ops.send(op);
     }

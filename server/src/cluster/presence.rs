@@ -42,6 +42,9 @@ pub(crate) enum Op {
         channel: String,
         member: Arc<Member>,
     },
+    /// This node's registration was lost (Redis restarted, or this node was cut off long
+    /// enough to be swept): add its users again, announcing those new to the cluster.
+    Rejoin,
     /// Sweep the node `id`, which stopped refreshing its liveness key (or is this node,
     /// stopping), and announce its users' leaving; answer when done.
     Sweep {
@@ -77,6 +80,7 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
                     announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
                 }
             }
+            Op::Rejoin => rejoin(&engine, &mut link, &keys).await,
             Op::Sweep { id, done } => {
                 for (channel, gone) in sweep(&engine, &mut link, &keys, &id).await {
                     announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
@@ -103,36 +107,27 @@ async fn join(
     member: &Member,
     first: bool,
 ) -> Option<JoinResult> {
-    let con = link.get(&engine.stats).await?;
     let members_key = keys.members(channel);
-    let reply = if first {
+    let values = if first {
         let id = engine.cluster.as_ref()?.id();
         let json = serde_json::to_string(&member.wire()).ok()?;
-        redis::cmd("EVAL")
-            .arg(scripts::JOIN)
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(scripts::JOIN)
             .arg(3)
             .arg(&members_key)
             .arg(keys.nodes_of_user(channel))
             .arg(keys.node(id))
             .arg(member.key())
             .arg(json)
-            .arg(node_field(channel, member.key()))
-            .query_async::<Vec<RedisValue>>(con)
-            .await
+            .arg(node_field(channel, member.key()));
+        link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?
     } else {
-        redis::cmd("HVALS")
-            .arg(&members_key)
-            .query_async::<Vec<RedisValue>>(con)
-            .await
-            .map(|m| [vec![RedisValue::Int(2), RedisValue::Int(0)], m].concat())
+        let mut cmd = redis::cmd("HVALS");
+        cmd.arg(&members_key);
+        let members = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?;
+        [vec![RedisValue::Int(2), RedisValue::Int(0)], members].concat()
     };
-    match reply {
-        Ok(values) => Some(read_join(&values)),
-        Err(e) => {
-            link.failed(&e);
-            None
-        }
-    }
+    Some(read_join(&values))
 }
 
 /// `{nodes having the user, added, members...}`; anything unexpected counts as "not new".
@@ -187,6 +182,37 @@ fn joined(
     }
 }
 
+/// Register this node's members again. When the other nodes swept this one they were told its
+/// members left, so those are announced again; when Redis lost its data nobody was told
+/// anything, and nothing is announced.
+async fn rejoin(engine: &Engine, link: &mut Link, keys: &Keys) {
+    let Some(id) = engine.cluster.as_ref().map(|n| n.id().to_owned()) else {
+        return;
+    };
+    let mut cmd = redis::cmd("GETDEL");
+    cmd.arg(keys.swept(&id));
+    let swept = link
+        .query::<Option<String>>(&engine.stats, &cmd)
+        .await
+        .flatten()
+        .is_some();
+    let users = engine.presence.all_users();
+    tracing::info!(
+        records = users.len(),
+        swept,
+        "cluster: registering this node's presence members again"
+    );
+    for (channel, member) in users {
+        if let Some(r) = join(engine, link, keys, &channel, &member, true).await
+            && swept
+            && r.first_in_cluster
+            && let Ok(me) = serde_json::value::to_raw_value(&member.wire())
+        {
+            announce(engine, &channel, PRESENCE_JOINING, me, None);
+        }
+    }
+}
+
 async fn leave(
     engine: &Engine,
     link: &mut Link,
@@ -194,25 +220,16 @@ async fn leave(
     channel: &str,
     member: &Member,
 ) -> Option<Box<RawValue>> {
-    let id = engine.cluster.as_ref()?.id().to_owned();
-    let con = link.get(&engine.stats).await?;
-    let reply = redis::cmd("EVAL")
-        .arg(scripts::LEAVE)
+    let id = engine.cluster.as_ref()?.id();
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(scripts::LEAVE)
         .arg(3)
         .arg(keys.members(channel))
         .arg(keys.nodes_of_user(channel))
-        .arg(keys.node(&id))
+        .arg(keys.node(id))
         .arg(member.key())
-        .arg(node_field(channel, member.key()))
-        .query_async::<RedisValue>(con)
-        .await;
-    match reply {
-        Ok(v) => raw_json(&v),
-        Err(e) => {
-            link.failed(&e);
-            None
-        }
-    }
+        .arg(node_field(channel, member.key()));
+    raw_json(&link.query::<RedisValue>(&engine.stats, &cmd).await?)
 }
 
 /// Remove what node `id` added; the members that left the cluster, by channel.
@@ -222,25 +239,17 @@ async fn sweep(
     keys: &Keys,
     id: &str,
 ) -> Vec<(String, Box<RawValue>)> {
-    let Some(con) = link.get(&engine.stats).await else {
-        return Vec::new();
-    };
-    let reply = redis::cmd("EVAL")
-        .arg(scripts::SWEEP)
-        .arg(3)
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(scripts::SWEEP)
+        .arg(4)
         .arg(keys.node(id))
         .arg(keys.nodes())
         .arg(keys.subscriptions(id))
+        .arg(keys.swept(id))
         .arg(keys.namespace())
-        .arg(id)
-        .query_async::<Vec<RedisValue>>(con)
-        .await;
-    let values = match reply {
-        Ok(v) => v,
-        Err(e) => {
-            link.failed(&e);
-            return Vec::new();
-        }
+        .arg(id);
+    let Some(values) = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await else {
+        return Vec::new();
     };
     values
         .chunks_exact(2)

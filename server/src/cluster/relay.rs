@@ -71,31 +71,53 @@ pub(crate) async fn run(
         if n == 0 {
             break;
         }
-        let con = match conn.as_mut() {
-            Some(c) => c,
-            None => match connect(&config, &stats, &mut retry).await {
-                Some(c) => conn.insert(c),
-                None => {
-                    stats.cluster.dropped(batch.len() as u64);
-                    batch.clear();
-                    continue;
+        // A connection Redis closed (a restart) fails before anything is sent: one more try
+        // on a new connection loses nothing and duplicates nothing.
+        for attempt in 0..2 {
+            match publish(&mut conn, &batch, &channel, &config, &stats, &mut retry).await {
+                Ok(()) => {
+                    stats.cluster.published(batch.len() as u64);
+                    break;
                 }
-            },
-        };
-        let mut pipe = redis::pipe();
-        for envelope in &batch {
-            pipe.publish(&channel, envelope.as_slice()).ignore();
-        }
-        match pipe.query_async::<()>(con).await {
-            Ok(()) => stats.cluster.published(batch.len() as u64),
-            Err(e) => {
-                tracing::warn!(error = %e, lost = batch.len(), "cluster relay: publish failed; reconnecting");
-                stats.cluster.dropped(batch.len() as u64);
-                conn = None;
+                Err(e)
+                    if attempt == 0
+                        && e.as_ref()
+                            .is_some_and(redis::RedisError::is_connection_dropped) => {}
+                Err(e) => {
+                    if let Some(e) = e {
+                        tracing::warn!(error = %e, lost = batch.len(), "cluster relay: publish failed; reconnecting");
+                    }
+                    stats.cluster.dropped(batch.len() as u64);
+                    break;
+                }
             }
         }
         batch.clear();
     }
+}
+
+/// PUBLISH `batch` in one pipeline; `Err(None)` when there is no connection. A failed
+/// connection is dropped, to be made again.
+async fn publish(
+    conn: &mut Option<MultiplexedConnection>,
+    batch: &[Vec<u8>],
+    channel: &str,
+    config: &RedisConfig,
+    stats: &Stats,
+    retry: &mut Retry,
+) -> Result<(), Option<redis::RedisError>> {
+    let con = match conn.as_mut() {
+        Some(c) => c,
+        None => conn.insert(connect(config, stats, retry).await.ok_or(None)?),
+    };
+    let mut pipe = redis::pipe();
+    for envelope in batch {
+        pipe.publish(channel, envelope.as_slice()).ignore();
+    }
+    pipe.query_async::<()>(con).await.map_err(|e| {
+        *conn = None;
+        Some(e)
+    })
 }
 
 /// One connection attempt after a pause; `None` when it failed. Events that arrive meanwhile
