@@ -47,13 +47,24 @@ pub(super) async fn health(State(state): State<ApiState>) -> Json<Value> {
 pub(super) async fn status(State(state): State<ApiState>, _: Authorized) -> ApiResult {
     let stats = &state.engine.stats;
     let rss = resident_bytes();
-    Ok(Json(json!({
+    let mut body = json!({
         "subscription_count": stats.connections(),
         "uptime": stats.uptime(),
         // Node's shape, kept for dashboards that read it; there is no JS heap here.
         "memory_usage": { "rss": rss, "heapTotal": 0, "heapUsed": 0, "external": 0, "arrayBuffers": 0 },
         "redis_connected": state.redis.connected(),
-    })))
+    });
+    if let Some(cluster) = cluster_status(&state).await {
+        body["cluster"] = cluster;
+    }
+    Ok(Json(body))
+}
+
+/// This node's id and the cluster's live nodes, when the cluster is on.
+async fn cluster_status(state: &ApiState) -> Option<Value> {
+    let node = state.engine.cluster.as_ref()?;
+    let nodes = crate::cluster::api::live_nodes(&state.engine).await;
+    Some(json!({ "node": node.id(), "nodes": nodes }))
 }
 
 /// `GET /apps/:appId/channels[?filter_by_prefix=]`. In a cluster, for every node.

@@ -47,32 +47,69 @@ impl ApiLink {
     }
 }
 
+/// The live nodes of the cluster (this one included), sorted.
+pub(crate) async fn live_nodes(engine: &Engine) -> Option<Vec<String>> {
+    let node = engine.cluster.as_ref()?;
+    let mut con = node.api.get(engine).await?;
+    let mut ids = alive(node, &mut con)
+        .await
+        .inspect_err(|e| node.api.broken(e))
+        .ok()?;
+    if !ids.iter().any(|id| id == node.id()) {
+        ids.push(node.id().to_owned());
+    }
+    ids.sort();
+    Some(ids)
+}
+
+/// The registered nodes whose liveness key is still there.
+async fn alive(
+    node: &super::Node,
+    con: &mut MultiplexedConnection,
+) -> redis::RedisResult<Vec<String>> {
+    let keys = node.keys();
+    let ids: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys.nodes())
+        .query_async(con)
+        .await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.exists(keys.alive(id));
+    }
+    let live: Vec<bool> = pipe.query_async(con).await?;
+    Ok(ids
+        .into_iter()
+        .zip(live)
+        .filter_map(|(id, up)| up.then_some(id))
+        .collect())
+}
+
 /// Subscriptions per channel on the other live nodes, by channel.
 pub(crate) async fn other_nodes_counts(engine: &Engine) -> Option<BTreeMap<String, u64>> {
     let node = engine.cluster.as_ref()?;
     let mut con = node.api.get(engine).await?;
     let result = async {
         let keys = node.keys();
-        let ids: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(keys.nodes())
-            .query_async(&mut con)
-            .await?;
-        let others: Vec<&String> = ids.iter().filter(|id| *id != node.id()).collect();
+        let others: Vec<String> = alive(node, &mut con)
+            .await?
+            .into_iter()
+            .filter(|id| id != node.id())
+            .collect();
+        if others.is_empty() {
+            return Ok(BTreeMap::new());
+        }
         let mut pipe = redis::pipe();
         for id in &others {
-            pipe.exists(keys.alive(id)).hgetall(keys.subscriptions(id));
+            pipe.hgetall(keys.subscriptions(id));
         }
-        let replies: Vec<(bool, BTreeMap<String, u64>)> = if others.is_empty() {
-            Vec::new()
-        } else {
-            pipe.query_async(&mut con).await?
-        };
+        let replies: Vec<BTreeMap<String, u64>> = pipe.query_async(&mut con).await?;
         let mut sum = BTreeMap::new();
-        for (alive, counts) in replies {
-            if alive {
-                for (channel, n) in counts {
-                    *sum.entry(channel).or_insert(0) += n;
-                }
+        for counts in replies {
+            for (channel, n) in counts {
+                *sum.entry(channel).or_insert(0) += n;
             }
         }
         Ok::<_, redis::RedisError>(sum)
