@@ -17,12 +17,15 @@ async fn in_process_node(redis: &RedisServer) -> TestServer {
     let namespace = format!("test-{}", redis.port);
     let s = TestServer::start(|c| {
         c.redis.port = redis.port;
+        c.redis.password.clone_from(&redis.password);
         c.subscribers.redis = true;
         c.shm.enabled = false;
         c.metrics.port = 0;
         c.cluster.enabled = true;
         c.cluster.namespace = namespace;
         c.cluster.redis.port = redis.port;
+        c.cluster.redis.password.clone_from(&redis.password);
+        c.cluster.redis.db = 3;
     })
     .await;
     until_eq("the relay subscribed", Some(true), || async {
@@ -74,10 +77,11 @@ fn by_source(events: &[(String, Value)]) -> BTreeMap<String, Vec<u64>> {
 
 /// Events from the ring and the HTTP API of each binary, the bus of the in-process node and
 /// Laravel's Redis PUBLISH reach the 8 clients of the 4 nodes once each, in order per publisher;
-/// the relay's envelopes are not read as Laravel's events by the nodes' Redis subscribers.
+/// the relay's envelopes are not read as Laravel's events by the nodes' Redis subscribers. Redis
+/// has a password, and the shared keys live in database 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_ingress_reaches_every_node_exactly_once() {
-    let redis = RedisServer::start().await;
+    let redis = RedisServer::start_with_password(Some("s3cret pass")).await;
     let mut nodes = Vec::new();
     for _ in 0..3 {
         nodes.push(Node::start(&redis, &json!({})).await);

@@ -23,7 +23,9 @@ pub fn config(redis: &RedisServer, extra: &Value) -> (Value, String) {
         N.fetch_add(1, Ordering::Relaxed)
     );
     let mut config = json!({
-        "databaseConfig": { "redis": { "host": "127.0.0.1", "port": redis.port } },
+        "databaseConfig": { "redis": {
+            "host": "127.0.0.1", "port": redis.port, "password": redis.password, "db": 3
+        } },
         "clients": [{ "appId": "app", "key": "secret" }],
         "shm": { "enabled": true, "name": ring },
         "cluster": { "enabled": true, "namespace": format!("test-{}", redis.port) },
