@@ -25,7 +25,7 @@ async fn in_process_node(redis: &RedisServer) -> TestServer {
         c.cluster.namespace = namespace;
         c.cluster.redis.port = redis.port;
         c.cluster.redis.password.clone_from(&redis.password);
-        c.cluster.redis.db = 3;
+        c.cluster.redis.db = common::nodes::DB;
     })
     .await;
     until_eq("the relay subscribed", Some(true), || async {

@@ -161,16 +161,22 @@ async fn dead_nodes_members_leave_and_stopped_nodes_leave_at_once() {
     assert_eq!(b.next_event_raw().await, joining(1));
     assert_eq!(c.next_event_raw().await, joining(1));
 
-    // SIGTERM: user 3 leaves while node 2's liveness key is still there (no sweep needed).
+    // SIGTERM: user 3 leaves while node 2's liveness key is still there (no sweep needed; its
+    // key lives 5 s after the last beat).
     let id = nodes[2].id().await;
-    let status = nodes[2].bin.terminate();
-    assert!(status.success(), "clean exit: {status:?}");
+    nodes[2].bin.terminate();
     assert_eq!(a.next_event_raw().await, leaving(3));
     assert_eq!(b.next_event_raw().await, leaving(3));
     let ns = format!("test-{}", redis.port);
-    let alive = redis.exists(&format!("{ns}:alive:{id}")).await;
+    let alive = redis
+        .exists(common::nodes::DB, &format!("{ns}:alive:{id}"))
+        .await;
     assert!(alive, "left by itself, not swept after its key expired");
     marker(&nodes[1], &mut [&mut a, &mut b]).await;
+    // c, on the stopping node, is told to disconnect; the process then exits cleanly.
+    assert!(c.closed().await, "the stopping node closed c's socket");
+    let status = nodes[2].bin.wait();
+    assert!(status.success(), "clean exit: {status:?}");
 }
 
 /// Redis restarts and loses everything: the relay resumes by itself, every node registers its

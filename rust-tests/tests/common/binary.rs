@@ -119,14 +119,18 @@ impl Binary {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM, as a process manager stops it; waits until it exited.
-    pub fn terminate(&mut self) -> std::process::ExitStatus {
+    /// SIGTERM, as a process manager stops it; does not wait for the exit (see [`Self::wait`]).
+    pub fn terminate(&mut self) {
         let sent = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status()
             .expect("kill runs");
         assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Wait until the process exited.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
         self.child.wait().expect("exit status")
     }
 

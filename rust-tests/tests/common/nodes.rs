@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use super::binary::Binary;
 use super::{Client, RedisServer, http, until_eq};
 
+/// The database the nodes keep their shared keys in (not the default, to show it is used).
+pub const DB: i64 = 3;
+
 pub struct Node {
     pub bin: Binary,
     /// The node's shared-memory ring.
@@ -24,7 +27,7 @@ pub fn config(redis: &RedisServer, extra: &Value) -> (Value, String) {
     );
     let mut config = json!({
         "databaseConfig": { "redis": {
-            "host": "127.0.0.1", "port": redis.port, "password": redis.password, "db": 3
+            "host": "127.0.0.1", "port": redis.port, "password": redis.password, "db": DB
         } },
         "clients": [{ "appId": "app", "key": "secret" }],
         "shm": { "enabled": true, "name": ring },

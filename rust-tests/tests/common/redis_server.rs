@@ -97,9 +97,14 @@ impl RedisServer {
 }
 
 impl RedisServer {
-    /// Whether `key` exists.
-    pub async fn exists(&self, key: &str) -> bool {
+    /// Whether `key` exists in database `db`.
+    pub async fn exists(&self, db: i64, key: &str) -> bool {
         let mut con = self.connection().await.expect("redis connection");
+        redis::cmd("SELECT")
+            .arg(db)
+            .query_async::<()>(&mut con)
+            .await
+            .expect("select");
         redis::cmd("EXISTS")
             .arg(key)
             .query_async::<i64>(&mut con)
