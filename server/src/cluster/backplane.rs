@@ -8,7 +8,7 @@ use redis::aio::{MultiplexedConnection, PubSub};
 use redis::{AsyncConnectionConfig, RedisResult};
 
 use crate::config::RedisConfig;
-use crate::ingress::redis::connection_info;
+use crate::ingress::redis::client;
 
 /// The first retry delay; each failure in a row doubles it up to [`RETRY_MAX`].
 const RETRY_START: Duration = Duration::from_millis(50);
@@ -19,7 +19,11 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection for commands (pipelined PUBLISH, scripts).
 pub(crate) async fn connection(config: &RedisConfig) -> RedisResult<MultiplexedConnection> {
-    let client = redis::Client::open(connection_info(config)?)?;
+    let client = tokio::time::timeout(TIMEOUT, client(config))
+        .await
+        .map_err(|_| {
+            redis::RedisError::from((redis::ErrorKind::Io, "no master from Sentinel in time"))
+        })??;
     let settings = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(TIMEOUT))
         .set_response_timeout(Some(TIMEOUT));
@@ -31,7 +35,7 @@ pub(crate) async fn connection(config: &RedisConfig) -> RedisResult<MultiplexedC
 /// A Pub/Sub connection subscribed to `channel`.
 pub(crate) async fn subscribed(config: &RedisConfig, channel: &str) -> RedisResult<PubSub> {
     let connect = async {
-        let client = redis::Client::open(connection_info(config)?)?;
+        let client = client(config).await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
         Ok(pubsub)

@@ -9,7 +9,7 @@ use super::schema::Document;
 use super::values::{Scheme, Text};
 use super::{
     ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
-    ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
+    SentinelConfig, ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
 };
 
 /// A value that passed the schema but cannot be used: the key and what is expected.
@@ -46,7 +46,7 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         .map_err(|reason| invalid("allowedOrigins", reason))?;
     let trusted_proxies = crate::forwarded::TrustedProxies::parse(&d.trusted_proxies.0)
         .map_err(|reason| invalid("trustedProxies", reason))?;
-    let redis = redis(d.database_config.redis);
+    let redis = redis(d.database_config.redis)?;
     let cluster = cluster(d.cluster, &redis);
     Ok(Config {
         auth_host: d.auth_host.0,
@@ -93,6 +93,7 @@ fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
     let r = c.redis;
     // A host or port of its own means another server: a socket path is not inherited then.
     let own_address = r.host.is_some() || r.port.is_some();
+    let own_path = r.path.is_some();
     ClusterConfig {
         enabled: c.enabled.0,
         namespace: c.namespace.0,
@@ -106,6 +107,9 @@ fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
                 .db
                 .map_or(base.db, |n| i64::try_from(n.0).unwrap_or(i64::MAX)),
             key_prefix: String::new(),
+            sentinel: (!own_address && !own_path)
+                .then(|| base.sentinel.clone())
+                .flatten(),
         },
     }
 }
@@ -123,8 +127,27 @@ fn limits(d: &Document) -> Limits {
     }
 }
 
-fn redis(r: super::schema::Redis) -> RedisConfig {
-    RedisConfig {
+fn redis(r: super::schema::Redis) -> Result<RedisConfig, Invalid> {
+    let sentinel = if r.sentinels.is_empty() {
+        None
+    } else {
+        let master = set(r.name).ok_or_else(|| {
+            invalid(
+                "databaseConfig.redis.name",
+                "the master's name is required with sentinels",
+            )
+        })?;
+        Some(SentinelConfig {
+            nodes: r
+                .sentinels
+                .into_iter()
+                .map(|n| (n.host.0, n.port.0))
+                .collect(),
+            master,
+            password: set(r.sentinel_password),
+        })
+    };
+    Ok(RedisConfig {
         host: r.host.0,
         port: r.port.0,
         path: r.path.map(|Text(p)| p),
@@ -132,7 +155,8 @@ fn redis(r: super::schema::Redis) -> RedisConfig {
         password: set(r.password),
         db: i64::try_from(r.db.0).unwrap_or(i64::MAX),
         key_prefix: r.key_prefix.0,
-    }
+        sentinel,
+    })
 }
 
 fn metrics(m: super::schema::Metrics) -> Result<MetricsConfig, Invalid> {

@@ -140,7 +140,7 @@ fn warnings(ignored: &[String], document: &Document) -> Vec<String> {
             } else if key.starts_with("socketio.") {
                 format!("`{key}` has no effect on this server")
             } else if let Some(option) = key.strip_prefix("databaseConfig.redis.") {
-                if matches!(option, "sentinels" | "cluster" | "tls") {
+                if matches!(option, "cluster" | "tls") {
                     format!(
                         "`{key}` is not supported; connecting to {}:{}",
                         redis.host.0, redis.port.0

@@ -28,7 +28,7 @@ use serde_json::Value;
 use crate::error::ConfigError;
 pub use model::{
     ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
-    ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
+    SentinelConfig, ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
 };
 
 /// `host:port` for binding, with an IPv6 host in brackets.

@@ -140,6 +140,19 @@ pub struct RedisConfig {
     pub db: i64,
     /// Prefix Laravel puts in front of every channel (`keyPrefix`, e.g. `laravel_database_`).
     pub key_prefix: String,
+    /// Find the master through Redis Sentinel instead of `host` and `port`.
+    pub sentinel: Option<SentinelConfig>,
+}
+
+/// Redis Sentinel (`sentinels`, `name`, `sentinelPassword`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelConfig {
+    /// The Sentinel nodes, host and port.
+    pub nodes: Vec<(String, u16)>,
+    /// The master's name.
+    pub master: String,
+    /// The Sentinel nodes' password.
+    pub password: Option<String>,
 }
 
 /// Which protocol the listener speaks.

@@ -179,6 +179,32 @@ pub struct Redis {
     pub db: Count<0, { i64::MAX as u64 }>,
     /// Prefix Laravel puts before every channel.
     pub key_prefix: Text,
+    /// Redis Sentinel nodes (ioredis `sentinels`): the master named `name` is asked of them at
+    /// every (re)connect, so a failover is followed.
+    pub sentinels: Vec<SentinelNode>,
+    /// The master's name in Sentinel (ioredis `name`).
+    pub name: Option<Text>,
+    /// Password of the Sentinel nodes (ioredis `sentinelPassword`).
+    pub sentinel_password: Option<Text>,
+}
+
+/// One `databaseConfig.redis.sentinels[]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, expecting = "an object with host and port")]
+pub struct SentinelNode {
+    /// Host name or address.
+    pub host: Text,
+    /// TCP port.
+    pub port: Port,
+}
+
+impl Default for SentinelNode {
+    fn default() -> Self {
+        SentinelNode {
+            host: "127.0.0.1".into(),
+            port: Port(26379),
+        }
+    }
 }
 
 impl Default for Redis {
@@ -191,6 +217,9 @@ impl Default for Redis {
             password: None,
             db: Count(0),
             key_prefix: Text::default(),
+            sentinels: Vec::new(),
+            name: None,
+            sentinel_password: None,
         }
     }
 }

@@ -160,7 +160,7 @@ fn ignored_keys_are_named_by_path() {
     let l = Config::from_value(
         &json!({
             "socketio": { "cookie": "io" },
-            "databaseConfig": { "redis": { "sentinels": [], "family": 4 } },
+            "databaseConfig": { "redis": { "tls": {}, "family": 4 } },
             "metrics": { "typo": 1 }
         }),
         "t",
@@ -170,7 +170,7 @@ fn ignored_keys_are_named_by_path() {
         l.warnings,
         [
             "`databaseConfig.redis.family` is not used by this server",
-            "`databaseConfig.redis.sentinels` is not supported; connecting to 127.0.0.1:6379",
+            "`databaseConfig.redis.tls` is not supported; connecting to 127.0.0.1:6379",
             "unknown key `metrics.typo` is ignored",
             "`socketio.cookie` has no effect on this server",
         ]
@@ -338,6 +338,7 @@ fn defaults() {
             password: None,
             db: 0,
             key_prefix: String::new(),
+            sentinel: None,
         },
         dev_mode: false,
         host: None,
@@ -393,6 +394,7 @@ fn defaults() {
                 password: None,
                 db: 0,
                 key_prefix: String::new(),
+                sentinel: None,
             },
         },
     };
@@ -447,4 +449,42 @@ fn cluster_keys_from_the_environment() {
     assert_eq!(c.cluster.redis.port, 7000);
     assert!(with_env(json!({}), &[("RUST_ECHO_CLUSTER__ENABLED", "yes")]).is_err());
     assert!(Config::from_value(&json!({"cluster": {"namespace": ""}}), "t").is_err());
+}
+
+#[test]
+fn sentinels_as_ioredis_takes_them() {
+    let file = json!({ "databaseConfig": { "redis": {
+        "sentinels": [{ "host": "10.0.0.1", "port": 26380 }, { "host": "10.0.0.2" }],
+        "name": "mymaster", "sentinelPassword": "sp", "password": "pw"
+    } } });
+    let c = Config::from_value(&file, "t").unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let s = c.config.redis.sentinel.expect("sentinel");
+    assert_eq!(
+        s.nodes,
+        [
+            ("10.0.0.1".to_owned(), 26380),
+            ("10.0.0.2".to_owned(), 26379)
+        ]
+    );
+    assert_eq!(
+        (s.master.as_str(), s.password.as_deref()),
+        ("mymaster", Some("sp"))
+    );
+    assert_eq!(
+        c.config.redis.password.as_deref(),
+        Some("pw"),
+        "the master's"
+    );
+    assert_eq!(
+        c.config.cluster.redis.sentinel.map(|s| s.master).as_deref(),
+        Some("mymaster")
+    );
+    let e = Config::from_value(
+        &json!({ "databaseConfig": { "redis": { "sentinels": [{}] } } }),
+        "t",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("databaseConfig.redis.name"), "{e}");
 }

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use redis::sentinel::SentinelNodeConnectionInfo;
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, RedisError};
 use tokio::sync::watch;
 
@@ -134,7 +135,7 @@ async fn subscribe(
 ) -> SessionEnd {
     let pattern = pattern(&config.key_prefix);
     let connect = async {
-        let client = connection_info(config).and_then(redis::Client::open)?;
+        let client = client(config).await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.psubscribe(&pattern).await?;
         Ok::<_, RedisError>(pubsub)
@@ -185,6 +186,11 @@ pub(crate) fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::Conn
         Some(path) => ConnectionAddr::Unix(path.into()),
         None => ConnectionAddr::Tcp(c.host.clone(), c.port),
     };
+    Ok(addr.into_connection_info()?.set_redis_settings(settings(c)))
+}
+
+/// Database and credentials of the Redis server itself.
+fn settings(c: &RedisConfig) -> RedisConnectionInfo {
     let mut settings = RedisConnectionInfo::default().set_db(c.db);
     if let Some(u) = &c.username {
         settings = settings.set_username(u);
@@ -192,13 +198,34 @@ pub(crate) fn connection_info(c: &RedisConfig) -> redis::RedisResult<redis::Conn
     if let Some(p) = &c.password {
         settings = settings.set_password(p);
     }
-    Ok(addr.into_connection_info()?.set_redis_settings(settings))
+    settings
+}
+
+/// A client for the Redis `c` names: its own address, or with Sentinel the master the Sentinel
+/// nodes report now (asked again at every connect, so a failover is followed).
+pub(crate) async fn client(c: &RedisConfig) -> redis::RedisResult<redis::Client> {
+    let Some(s) = &c.sentinel else {
+        return redis::Client::open(connection_info(c)?);
+    };
+    let mut nodes = Vec::with_capacity(s.nodes.len());
+    for (host, port) in &s.nodes {
+        let mut auth = RedisConnectionInfo::default();
+        if let Some(p) = &s.password {
+            auth = auth.set_password(p);
+        }
+        let addr = ConnectionAddr::Tcp(host.clone(), *port).into_connection_info()?;
+        nodes.push(addr.set_redis_settings(auth));
+    }
+    let mut sentinel = redis::sentinel::Sentinel::build(nodes)?;
+    let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(settings(c));
+    sentinel.async_master_for(&s.master, Some(&node)).await
 }
 
 pub(crate) fn describe(c: &RedisConfig) -> String {
-    match &c.path {
-        Some(p) => p.clone(),
-        None => format!("{}:{}", c.host, c.port),
+    match (&c.sentinel, &c.path) {
+        (Some(s), _) => format!("master {} of Sentinel {:?}", s.master, s.nodes),
+        (None, Some(p)) => p.clone(),
+        (None, None) => format!("{}:{}", c.host, c.port),
     }
 }
 
