@@ -234,3 +234,68 @@ async fn a_redis_restart_is_survived() {
     marker(&nodes[0], &mut [&mut a, &mut b]).await;
     marker(&nodes[1], &mut [&mut a, &mut b]).await;
 }
+
+/// Redis restarts keeping its data (SHUTDOWN SAVE, start again): what changed on the nodes while
+/// it was away — a user left on one node, another joined on the other — reaches Redis and every
+/// node once it is back, and nothing else is announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_while_redis_is_away_are_reconciled() {
+    let mut redis = RedisServer::start_persistent().await;
+    let auth = AuthStub::laravel().await;
+    let nodes = nodes(&redis, &auth, 2).await;
+    let mut a = nodes[0].client(4).await;
+    join(&mut a, 1).await;
+    assert_eq!(here(&mut a).await, [1]);
+    let mut b = nodes[1].client(4).await;
+    join(&mut b, 2).await;
+    assert_eq!(here(&mut b).await, [1, 2]);
+    let mut c = nodes[1].client(3).await;
+    join(&mut c, 3).await;
+    assert_eq!(here(&mut c).await, [1, 2, 3]);
+    assert_eq!(a.next_event_raw().await, joining(2));
+    assert_eq!(a.next_event_raw().await, joining(3));
+    assert_eq!(b.next_event_raw().await, joining(3));
+
+    redis.stop_saving().await;
+    // User 3 leaves on node 1; user 4 arrives on node 0, which answers with its own members.
+    c.emit("unsubscribe", json!({ "channel": CHAN })).await;
+    let mut d = nodes[0].client(4).await;
+    join(&mut d, 4).await;
+    assert_eq!(
+        here(&mut d).await,
+        [1, 4],
+        "node 0's members while Redis is away"
+    );
+    redis.start_again().await;
+
+    let within = Duration::from_secs(10);
+    let mut seen_a = vec![
+        a.next_event_within(within).await,
+        a.next_event_within(within).await,
+    ];
+    seen_a.sort();
+    let mut expected = vec![leaving(3), joining(4)];
+    expected.sort();
+    assert_eq!(seen_a, expected, "node 0 hears both changes");
+    let mut seen_b = vec![
+        b.next_event_within(within).await,
+        b.next_event_within(within).await,
+    ];
+    seen_b.sort();
+    assert_eq!(seen_b, expected, "node 1 hears both changes");
+    let users = json!([
+        {"id": 1, "user_info": {"id": 1}},
+        {"id": 2, "user_info": {"id": 2}},
+        {"id": 4, "user_info": {"id": 4}},
+    ]);
+    for n in &nodes {
+        let url = format!("/apps/app/channels/{CHAN}/users");
+        common::until_eq("the reconciled members", users.clone(), || async {
+            n.api(&url).await["users"].clone()
+        })
+        .await;
+    }
+    // d hears user 3 leave too (a user its degraded list did not name), and nothing else.
+    assert_eq!(d.next_event_within(within).await, leaving(3));
+    marker(&nodes[0], &mut [&mut a, &mut b, &mut d]).await;
+}

@@ -291,6 +291,15 @@ impl Presence {
         out
     }
 
+    /// The sockets of user `key` in `channel`.
+    pub fn sockets_of(&self, channel: &str, key: &str) -> Vec<Sid> {
+        self.shard(channel)
+            .get(channel)
+            .and_then(|r| r.users.get(key))
+            .map(|records| records.values().map(|(sid, _)| *sid).collect())
+            .unwrap_or_default()
+    }
+
     /// Number of presence channels with at least one member.
     pub fn channel_count(&self) -> usize {
         self.shards.iter().map(|s| lock(s).len()).sum()

@@ -91,6 +91,8 @@ pub(crate) struct Link {
     config: RedisConfig,
     conn: Option<MultiplexedConnection>,
     retry: Retry,
+    /// No new connection is tried before this (the retry pause after a failure).
+    not_before: Option<tokio::time::Instant>,
 }
 
 impl Link {
@@ -99,16 +101,24 @@ impl Link {
             config,
             conn: None,
             retry: Retry::default(),
+            not_before: None,
         }
     }
 
-    /// The connection, made now if there is none; `None` (after the retry pause) when Redis
-    /// cannot be reached.
+    /// The connection, made now if there is none; `None` at once while the retry pause after
+    /// a failure runs, or when Redis cannot be reached. Callers do not wait on a dead Redis:
+    /// what they could not write is reconciled once it is back (see `presence::resync`).
     pub(crate) async fn get(
         &mut self,
         stats: &crate::stats::Stats,
     ) -> Option<&mut MultiplexedConnection> {
         if self.conn.is_none() {
+            if self
+                .not_before
+                .is_some_and(|t| tokio::time::Instant::now() < t)
+            {
+                return None;
+            }
             match connection(&self.config).await {
                 Ok(c) => {
                     if self.retry.connected() {
@@ -117,8 +127,7 @@ impl Link {
                     self.conn = Some(c);
                 }
                 Err(e) => {
-                    let wait = self.failed(&e);
-                    tokio::time::sleep(wait).await;
+                    self.failed(&e);
                     return None;
                 }
             }
@@ -144,20 +153,20 @@ impl Link {
                     if !again {
                         return None;
                     }
+                    self.not_before = None;
                 }
             }
         }
         None
     }
 
-    /// A command failed: log it (throttled) and make a new connection next time; how long to
-    /// wait before that.
-    pub(crate) fn failed(&mut self, error: &redis::RedisError) -> Duration {
+    /// A command failed: log it (throttled) and make a new connection after the retry pause.
+    pub(crate) fn failed(&mut self, error: &redis::RedisError) {
         self.conn = None;
         let (wait, log) = self.retry.failed();
+        self.not_before = Some(tokio::time::Instant::now() + wait);
         if log {
             tracing::warn!(error = %error, addr = %crate::ingress::redis::describe(&self.config), "cluster: backplane Redis command failed");
         }
-        wait
     }
 }

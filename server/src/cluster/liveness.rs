@@ -41,7 +41,10 @@ pub(crate) async fn run(engine: Arc<Engine>) {
                     tracing::warn!(
                         "cluster: this node's liveness key was gone (Redis restarted or unreachable for too long)"
                     );
-                    node.presence(Op::Rejoin);
+                    node.take_dirty();
+                    node.presence(Op::Resync { lost: true });
+                } else if node.take_dirty() {
+                    node.presence(Op::Resync { lost: false });
                 }
                 registered = true;
             }

@@ -10,6 +10,7 @@
 //! - `subscriber`: the task that receives the other nodes' events;
 //! - `presence`: presence for the whole cluster in Redis, applied by one task in order;
 //! - `scripts`: the Lua scripts that change it atomically; `keys`: the names they use;
+//! - `resync`: making Redis hold exactly this node's members again after lost writes;
 //! - `liveness`: each node's beat, and the sweep of nodes that stopped beating;
 //! - `api`: the HTTP API's figures for the whole cluster;
 //! - `backplane`: connections to the backplane's Redis and the retry pace.
@@ -22,6 +23,7 @@ mod liveness;
 mod node;
 mod presence;
 mod relay;
+mod resync;
 mod scripts;
 mod subscriber;
 mod tasks;

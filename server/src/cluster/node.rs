@@ -27,6 +27,8 @@ pub struct Node {
     pub(super) ops: presence::Ops,
     pub(super) op_queue: std::sync::Mutex<Option<presence::OpQueue>>,
     pub(super) api: api::ApiLink,
+    /// A presence write did not reach Redis: the next successful beat asks for a resync.
+    presence_dirty: AtomicBool,
 }
 
 impl Node {
@@ -46,7 +48,18 @@ impl Node {
             ops,
             op_queue: std::sync::Mutex::new(Some(op_queue)),
             api: api::ApiLink::default(),
+            presence_dirty: AtomicBool::new(false),
         }
+    }
+
+    /// A presence write did not reach Redis.
+    pub(super) fn mark_dirty(&self) {
+        self.presence_dirty.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a presence write was lost since the last call.
+    pub(super) fn take_dirty(&self) -> bool {
+        self.presence_dirty.swap(false, Ordering::Relaxed)
     }
 
     pub(crate) fn keys(&self) -> &Keys {

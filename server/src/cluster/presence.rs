@@ -42,9 +42,10 @@ pub(crate) enum Op {
         channel: String,
         member: Arc<Member>,
     },
-    /// This node's registration was lost (Redis restarted, or this node was cut off long
-    /// enough to be swept): add its users again, announcing those new to the cluster.
-    Rejoin,
+    /// Make Redis hold exactly this node's members again: after writes were lost while Redis
+    /// could not be reached, or (`lost`) after this node's registration was gone (Redis lost
+    /// its data, or this node was cut off long enough to be swept). See `resync`.
+    Resync { lost: bool },
     /// Sweep the node `id`, which stopped refreshing its liveness key (or is this node,
     /// stopping), and announce its users' leaving; answer when done.
     Sweep {
@@ -76,11 +77,11 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
                 joined(&engine, &channel, socket, &member, result, &local);
             }
             Op::Leave { channel, member } => {
-                if let Some(gone) = leave(&engine, &mut link, &keys, &channel, &member).await {
+                if let Some(gone) = leave(&engine, &mut link, &keys, &channel, member.key()).await {
                     announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
                 }
             }
-            Op::Rejoin => rejoin(&engine, &mut link, &keys).await,
+            Op::Resync { lost } => super::resync::run(&engine, &mut link, &keys, lost).await,
             Op::Sweep { id, done } => {
                 for (channel, gone) in sweep(&engine, &mut link, &keys, &id).await {
                     announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
@@ -94,12 +95,14 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
 }
 
 /// What Redis said about a join: whether the user is new to the cluster, and its members.
-struct JoinResult {
-    first_in_cluster: bool,
+pub(super) struct JoinResult {
+    pub(super) first_in_cluster: bool,
     members: Vec<Box<RawValue>>,
 }
 
-async fn join(
+/// Apply a join to Redis (`first`: the user's first socket on this node); `None` when Redis
+/// could not be reached, after marking the node for a resync.
+pub(super) async fn join(
     engine: &Engine,
     link: &mut Link,
     keys: &Keys,
@@ -120,7 +123,11 @@ async fn join(
             .arg(member.key())
             .arg(json)
             .arg(node_field(channel, member.key()));
-        link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?
+        let Some(v) = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await else {
+            engine.cluster.as_ref()?.mark_dirty();
+            return None;
+        };
+        v
     } else {
         let mut cmd = redis::cmd("HVALS");
         cmd.arg(&members_key);
@@ -145,7 +152,7 @@ fn read_join(values: &[RedisValue]) -> JoinResult {
 }
 
 /// Member JSON from Redis: untrusted, kept only when it is JSON.
-fn raw_json(v: &RedisValue) -> Option<Box<RawValue>> {
+pub(super) fn raw_json(v: &RedisValue) -> Option<Box<RawValue>> {
     let bytes = match v {
         RedisValue::BulkString(b) => b,
         _ => return None,
@@ -182,54 +189,31 @@ fn joined(
     }
 }
 
-/// Register this node's members again. When the other nodes swept this one they were told its
-/// members left, so those are announced again; when Redis lost its data nobody was told
-/// anything, and nothing is announced.
-async fn rejoin(engine: &Engine, link: &mut Link, keys: &Keys) {
-    let Some(id) = engine.cluster.as_ref().map(|n| n.id().to_owned()) else {
-        return;
-    };
-    let mut cmd = redis::cmd("GETDEL");
-    cmd.arg(keys.swept(&id));
-    let swept = link
-        .query::<Option<String>>(&engine.stats, &cmd)
-        .await
-        .flatten()
-        .is_some();
-    let users = engine.presence.all_users();
-    tracing::info!(
-        records = users.len(),
-        swept,
-        "cluster: registering this node's presence members again"
-    );
-    for (channel, member) in users {
-        if let Some(r) = join(engine, link, keys, &channel, &member, true).await
-            && swept
-            && r.first_in_cluster
-            && let Ok(me) = serde_json::value::to_raw_value(&member.wire())
-        {
-            announce(engine, &channel, PRESENCE_JOINING, me, None);
-        }
-    }
-}
-
-async fn leave(
+/// The member JSON when `user` left the cluster with this node's leave. A write that did not
+/// reach Redis marks the node for a resync.
+pub(super) async fn leave(
     engine: &Engine,
     link: &mut Link,
     keys: &Keys,
     channel: &str,
-    member: &Member,
+    user: &str,
 ) -> Option<Box<RawValue>> {
-    let id = engine.cluster.as_ref()?.id();
+    let node = engine.cluster.as_ref()?;
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(scripts::LEAVE)
         .arg(3)
         .arg(keys.members(channel))
         .arg(keys.nodes_of_user(channel))
-        .arg(keys.node(id))
-        .arg(member.key())
-        .arg(node_field(channel, member.key()));
-    raw_json(&link.query::<RedisValue>(&engine.stats, &cmd).await?)
+        .arg(keys.node(node.id()))
+        .arg(user)
+        .arg(node_field(channel, user));
+    match link.query::<RedisValue>(&engine.stats, &cmd).await {
+        Some(v) => raw_json(&v),
+        None => {
+            node.mark_dirty();
+            None
+        }
+    }
 }
 
 /// Remove what node `id` added; the members that left the cluster, by channel.
@@ -264,7 +248,7 @@ async fn sweep(
 
 /// Send a presence event to this node's sockets of `channel` (but `except`) and relay it to
 /// the other nodes'.
-fn announce(
+pub(super) fn announce(
     engine: &Engine,
     channel: &str,
     event: &str,
