@@ -65,6 +65,12 @@ impl Tally {
 impl Fleet {
     /// Connect `n` clients to `server`.
     pub async fn connect(server: SocketAddr, n: usize, eio: Eio) -> Result<Fleet, String> {
+        Self::connect_to(&[server], n, eio).await
+    }
+
+    /// Connect `n` clients spread over `servers` (client `i` to `servers[i % len]`), counted
+    /// together.
+    pub async fn connect_to(servers: &[SocketAddr], n: usize, eio: Eio) -> Result<Fleet, String> {
         let shared = Arc::new(Shared::default());
         let sources = n.div_ceil(PER_SOURCE);
         let started = Instant::now();
@@ -82,6 +88,7 @@ impl Fleet {
                 } else {
                     3
                 };
+                let server = servers[i % servers.len()];
                 async move { client::spawn(server, source, v, shared).await }
             })
             .buffered(CONNECTING)
@@ -93,8 +100,9 @@ impl Fleet {
                 Ok(tx) => clients.push(tx),
                 Err(e) => {
                     return Err(format!(
-                        "client {i} of {n} could not connect to {server}: {e} \
+                        "client {i} of {n} could not connect to {}: {e} \
                          ({} connected)",
+                        servers[i % servers.len()],
                         clients.len()
                     ));
                 }
