@@ -203,6 +203,26 @@ return [
 
     /*
     |--------------------------------------------------------------------------
+    | Several Servers (Cluster)
+    |--------------------------------------------------------------------------
+    |
+    | Run several servers behind a load balancer on one Redis: events that
+    | enter one server (ring, in-process, HTTP API, whispers) reach the clients
+    | of all of them, and presence channels have one member list for the whole
+    | cluster. Redis is the Redis subscriber's connection unless `connection`
+    | names another one of config/database.php. Servers with the same Redis and
+    | namespace form one cluster.
+    |
+    */
+
+    'cluster' => [
+        'enabled' => env('RUST_ECHO_CLUSTER'),
+        'namespace' => env('RUST_ECHO_CLUSTER_NAMESPACE'),
+        'connection' => env('RUST_ECHO_CLUSTER_CONNECTION'),
+    ],
+
+    /*
+    |--------------------------------------------------------------------------
     | Standalone Binary
     |--------------------------------------------------------------------------
     |

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace RustEcho\Tests\Laravel;
 
+use RustEcho\Tests\Support\EchoServer;
 use RustEcho\Tests\Support\Paths;
 use RustEcho\Tests\Support\Process;
 
@@ -130,6 +131,39 @@ final class CommandTest extends TestCase
 
         $serve->signal(SIGTERM);
         $this->assertSame(0, $serve->wait(15), $serve->errors());
+    }
+
+    /**
+     * Two servers of one cluster: the status of either lists both nodes and marks itself.
+     */
+    public function testStatusListsTheClusterNodes(): void
+    {
+        $redisPort = Paths::freePort();
+        $args = ['--port', (string) $redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+        $redis = new Process(['redis-server', ...$args]);
+        $redis->waitFor('Ready to accept connections');
+        $config = [
+            'databaseConfig' => ['redis' => ['host' => '127.0.0.1', 'port' => $redisPort]],
+            'cluster' => ['enabled' => true],
+        ];
+        $a = new EchoServer($config, true);
+        $b = new EchoServer($config, true);
+        $id = static fn (EchoServer $s): string => json_decode(
+            (string) file_get_contents("$s->url/health"),
+            true,
+        )['cluster']['node'];
+        // A node counts once it has beaten (every second); wait for both to be listed.
+        $deadline = microtime(true) + 10;
+        do {
+            $p = $this->artisanProcess(['rust-echo:status', "--url=$a->url"], false);
+            $this->assertSame(0, $p->wait(), $p->errors());
+            $out = $p->output();
+            $both = str_contains($out, $id($a)) && str_contains($out, $id($b));
+            $this->assertLessThan($deadline, microtime(true), $out);
+        } while (! $both && usleep(50_000) === null);
+        $this->assertMatchesRegularExpression('#\| ' . preg_quote($id($a), '#') . ' +\| this server +\|#', $out);
+        $this->assertMatchesRegularExpression('#\| ' . preg_quote($id($b), '#') . ' +\| +\|#', $out);
+        unset($a, $b);
     }
 
     public function testStatusOfAnUnreachableServerFails(): void

@@ -109,6 +109,34 @@ final class PackageTest extends TestCase
     }
 
     /**
+     * The cluster switch and namespace reach the server; its Redis is another Laravel connection
+     * only when one is named (else the server uses the subscriber's), without the key prefix.
+     */
+    public function testClusterMapsToServerKeys(): void
+    {
+        config([
+            'rust-echo.cluster.enabled' => 'true',
+            'rust-echo.cluster.namespace' => 'shop',
+            'database.redis.options.prefix' => 'app_',
+            'database.redis.backplane' => ['host' => '10.0.0.7', 'port' => '6380', 'database' => '2'],
+        ]);
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame(['enabled' => true, 'namespace' => 'shop'], $server['cluster']);
+        config(['rust-echo.cluster.connection' => 'backplane']);
+        $server = ServerConfig::fromLaravel($this->app['config']);
+        $this->assertSame(
+            ['host' => '10.0.0.7', 'port' => '6380', 'db' => '2'],
+            $server['cluster']['redis'],
+        );
+        config([
+            'rust-echo.cluster.enabled' => null,
+            'rust-echo.cluster.namespace' => null,
+            'rust-echo.cluster.connection' => null,
+        ]);
+        $this->assertArrayNotHasKey('cluster', ServerConfig::fromLaravel($this->app['config']), 'off unless set');
+    }
+
+    /**
      * Unset, the Redis subscriber is on only where the app already runs on Redis: a Redis-free
      * app gets no Redis connection and so no Redis warnings.
      */

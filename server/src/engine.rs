@@ -8,6 +8,7 @@ use socketioxide::SocketIo;
 use socketioxide::socket::Sid;
 
 use crate::auth::Authorizer;
+use crate::cluster::Node;
 use crate::config::Config;
 use crate::listener::watchdog::Watchdog;
 use crate::message::Message;
@@ -32,6 +33,8 @@ pub(crate) struct Engine {
     pub watchdog: Arc<Watchdog>,
     /// The Pusher-protocol apps and their sockets (the first app shares the Socket.IO channels).
     pub pusher: Pusher,
+    /// This node of a cluster (`cluster.enabled`): the relay to the other nodes.
+    pub cluster: Option<Arc<Node>>,
 }
 
 /// Log at INFO in dev mode (as laravel-echo-server's `devMode` prints), else at DEBUG.
@@ -50,6 +53,8 @@ impl Engine {
     /// Deliver `msg` to every socket in each of its channels, Socket.IO and Pusher alike, except
     /// the socket it names (`toOthers`, either protocol's id). The packet is encoded once per
     /// channel and protocol, and the same bytes are queued on every socket.
+    /// In a cluster, a message that entered here (not from Laravel's Redis, not from another
+    /// node) is then handed to the relay, which publishes it to the other nodes.
     pub fn deliver(&self, msg: &Message, ingress: Ingress) {
         self.deliver_to(0, msg, ingress);
     }
@@ -58,6 +63,19 @@ impl Engine {
     /// app, 0, is the Socket.IO space too.
     pub fn deliver_to(&self, app: usize, msg: &Message, ingress: Ingress) {
         self.stats.received(ingress);
+        self.emit_local(app, msg);
+        // The relay carries the shared channel space; the other Pusher apps are node-local.
+        if app == 0
+            && ingress.relayed()
+            && let Some(node) = &self.cluster
+        {
+            node.relay(msg);
+        }
+    }
+
+    /// Emit `msg` to this node's sockets of its channels in app `app`'s space, except the socket
+    /// it names.
+    pub(crate) fn emit_local(&self, app: usize, msg: &Message) {
         let socketio = app == 0;
         let sender = msg
             .socket

@@ -27,12 +27,14 @@
 //! - [`stats`](mod@stats): counters;
 //! - [`logging`]: log output to stderr, and the throttle for lines clients can repeat;
 //! - `undecodable`: client packets that cannot be decoded (counted, throttled, disconnect);
-//! - [`cli`]: the `rust-echo` command line.
+//! - [`cli`]: the `rust-echo` command line;
+//! - [`cluster`]: several servers on one Redis (relay, shared presence).
 
 pub mod api;
 pub mod auth;
 pub mod channel;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 mod engine;
 pub mod error;

@@ -275,6 +275,32 @@ impl Presence {
             .unwrap_or_default()
     }
 
+    /// Every channel's users, one record per user (its oldest): what this node contributes to
+    /// a shared member list.
+    pub fn all_users(&self) -> Vec<(String, Arc<Member>)> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            for (channel, roster) in lock(shard).iter() {
+                out.extend(
+                    roster
+                        .oldest_first()
+                        .into_iter()
+                        .map(|m| (channel.clone(), m)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The sockets of user `key` in `channel`.
+    pub fn sockets_of(&self, channel: &str, key: &str) -> Vec<Sid> {
+        self.shard(channel)
+            .get(channel)
+            .and_then(|r| r.users.get(key))
+            .map(|records| records.values().map(|(sid, _)| *sid).collect())
+            .unwrap_or_default()
+    }
+
     /// Number of presence channels with at least one member.
     pub fn channel_count(&self) -> usize {
         self.shards.iter().map(|s| lock(s).len()).sum()

@@ -11,13 +11,13 @@ use redis::{
     Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo, RedisResult,
 };
 
-use crate::config::RedisConfig;
+use crate::config::{RedisConfig, SentinelConfig};
 
 /// A client for the configured Redis; `attempt` (consecutive failures so far) picks the cluster
 /// node to try, so each retry moves on to the next one.
 pub(crate) async fn client(config: &RedisConfig, attempt: u32) -> RedisResult<Client> {
-    if !config.sentinels.is_empty() {
-        return master(config).await;
+    if let Some(sentinel) = &config.sentinel {
+        return master(config, sentinel).await;
     }
     let addr = match (&config.path, config.cluster_nodes.as_slice()) {
         (_, [_, ..]) => {
@@ -35,13 +35,13 @@ pub(crate) async fn client(config: &RedisConfig, attempt: u32) -> RedisResult<Cl
 }
 
 /// The master the Sentinels name (checked to be a master), with the configured credentials.
-async fn master(config: &RedisConfig) -> RedisResult<Client> {
+async fn master(config: &RedisConfig, sentinel: &SentinelConfig) -> RedisResult<Client> {
     let mut sentinel_settings = RedisConnectionInfo::default();
-    if let Some(p) = &config.sentinel_password {
+    if let Some(p) = &sentinel.password {
         sentinel_settings = sentinel_settings.set_password(p);
     }
-    let sentinels = config
-        .sentinels
+    let sentinels = sentinel
+        .nodes
         .iter()
         .map(|(host, port)| {
             ConnectionAddr::Tcp(host.clone(), *port)
@@ -51,7 +51,7 @@ async fn master(config: &RedisConfig) -> RedisResult<Client> {
         .collect::<RedisResult<Vec<ConnectionInfo>>>()?;
     let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(settings(config));
     Sentinel::build(sentinels)?
-        .async_master_for(&config.sentinel_name, Some(&node))
+        .async_master_for(&sentinel.master, Some(&node))
         .await
 }
 
@@ -76,11 +76,11 @@ pub(crate) fn describe(config: &RedisConfig) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
-    if !config.sentinels.is_empty() {
+    if let Some(sentinel) = &config.sentinel {
         format!(
             "master {} of sentinels {}",
-            config.sentinel_name,
-            list(&config.sentinels)
+            sentinel.master,
+            list(&sentinel.nodes)
         )
     } else if !config.cluster_nodes.is_empty() {
         format!("cluster nodes {}", list(&config.cluster_nodes))

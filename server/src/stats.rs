@@ -18,7 +18,9 @@ use crate::channel::ChannelKind;
 use labels::{DisconnectLabel, IngressLabel, KindLabel, ReasonLabel, StatusLabel};
 pub use labels::{DropReason, Ingress};
 
+mod cluster;
 mod ring;
+pub use cluster::ClusterCounters;
 pub use ring::{RingHealth, RingHealthSnapshot};
 
 /// Live counters and the registry that exposes them.
@@ -28,7 +30,7 @@ pub struct Stats {
     registry: Registry,
     connections: Gauge,
     subscriptions: [Gauge; 3],
-    messages_in: [Counter; 4],
+    messages_in: [Counter; Ingress::ALL.len()],
     messages_out: Counter,
     whispers: Counter,
     auth_granted: Counter,
@@ -43,6 +45,8 @@ pub struct Stats {
     log_suppressed: Counter,
     /// The shared-memory ring's drain thread.
     pub ring: RingHealth,
+    /// The cluster relay and its Redis connections.
+    pub cluster: ClusterCounters,
 }
 
 impl Default for Stats {
@@ -72,8 +76,8 @@ impl Default for Stats {
             "Messages received, by ingress",
             inbound.clone(),
         );
-        let messages_in = [Ingress::Memory, Ingress::Shm, Ingress::Redis, Ingress::Http]
-            .map(|ingress| inbound.get_or_create_owned(&IngressLabel { ingress }));
+        let messages_in =
+            Ingress::ALL.map(|ingress| inbound.get_or_create_owned(&IngressLabel { ingress }));
         let messages_out = Counter::default();
         r.register(
             "messages_out",
@@ -140,6 +144,8 @@ impl Default for Stats {
         );
         let ring = RingHealth::default();
         ring.register(&mut r);
+        let cluster = ClusterCounters::default();
+        cluster.register(&mut r);
         Stats {
             started: Instant::now(),
             registry: r,
@@ -159,6 +165,7 @@ impl Default for Stats {
             accept_errors,
             log_suppressed,
             ring,
+            cluster,
         }
     }
 }

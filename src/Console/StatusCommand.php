@@ -57,6 +57,10 @@ class StatusCommand extends Command
             $this->uptime((float) ($status['uptime'] ?? 0)),
         ]]);
 
+        if (isset($status['cluster']['node'])) {
+            $this->clusterTable($status['cluster']);
+        }
+
         $rows = [];
         foreach ($channels['channels'] ?? [] as $name => $info) {
             $rows[] = [$name, $info['subscription_count'] ?? 0];
@@ -66,6 +70,26 @@ class StatusCommand extends Command
         }
 
         return self::SUCCESS;
+    }
+
+    /**
+     * List the cluster's live nodes, marking the one that answered. The channels above are the
+     * whole cluster's; the connections are this server's.
+     *
+     * @param  array<string, mixed>  $cluster
+     */
+    protected function clusterTable(array $cluster): void
+    {
+        $nodes = $cluster['nodes'] ?? null;
+        if (! is_array($nodes)) {
+            $this->warn('Cluster node ' . $cluster['node'] . ': the cluster\'s Redis does not answer.');
+
+            return;
+        }
+        $this->table(['Cluster node', ''], array_map(
+            static fn ($id) => [$id, $id === $cluster['node'] ? 'this server' : ''],
+            $nodes,
+        ));
     }
 
     /**

@@ -23,6 +23,7 @@ class ServerConfig
         $limits = (array) ($c['limits'] ?? []);
         $metrics = (array) ($c['metrics'] ?? []);
         $shm = (array) ($c['shm'] ?? []);
+        $cluster = (array) ($c['cluster'] ?? []);
 
         return self::present([
             'host' => $c['host'] ?? null,
@@ -59,6 +60,13 @@ class ServerConfig
                 'name' => $shm['name'] ?? null,
                 'size' => $shm['size'] ?? null,
                 'mode' => isset($shm['mode']) ? (string) $shm['mode'] : null,
+            ],
+            'cluster' => [
+                'enabled' => self::flag($cluster['enabled'] ?? null),
+                'namespace' => $cluster['namespace'] ?? null,
+                'redis' => empty($cluster['connection'])
+                    ? null
+                    : array_diff_key(self::redis($config, (string) $cluster['connection']), ['keyPrefix' => 0]),
             ],
             'allowedOrigins' => $c['allowed_origins'] ?? null,
             'trustedProxies' => $c['trusted_proxies'] ?? null,

@@ -89,6 +89,12 @@ impl Tally {
 impl Fleet {
     /// Connect `n` clients to `server`.
     pub async fn connect(server: SocketAddr, n: usize, eio: Eio) -> Result<Fleet, String> {
+        Self::connect_to(&[server], n, eio).await
+    }
+
+    /// Connect `n` clients spread over `servers` (client `i` to `servers[i % len]`), counted
+    /// together.
+    pub async fn connect_to(servers: &[SocketAddr], n: usize, eio: Eio) -> Result<Fleet, String> {
         let shared = Arc::new(Shared::default());
         let sources = n.div_ceil(PER_SOURCE);
         let started = Instant::now();
@@ -106,6 +112,7 @@ impl Fleet {
                 } else {
                     3
                 };
+                let server = servers[i % servers.len()];
                 let probe = n <= PROBES || i % (n / PROBES) == 0;
                 async move {
                     if !probe {
@@ -129,8 +136,9 @@ impl Fleet {
                 Ok(tx) => clients.push(tx),
                 Err(e) => {
                     return Err(format!(
-                        "client {i} of {n} could not connect to {server}: {e} \
+                        "client {i} of {n} could not connect to {}: {e} \
                          ({} connected)",
+                        servers[i % servers.len()],
                         clients.len()
                     ));
                 }

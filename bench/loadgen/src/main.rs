@@ -12,7 +12,7 @@ use echo_bench::cli;
 use echo_bench::fleet::Eio;
 use echo_bench::procs;
 use echo_bench::report::{self, Results};
-use echo_bench::scenario::{Plan, channels, fanout, memory};
+use echo_bench::scenario::{self, Plan, channels, fanout, memory};
 use echo_bench::servers::{Env, Kind};
 use echo_bench::sys;
 
@@ -203,6 +203,15 @@ async fn fanout_all(o: &Options, env: &Env, kinds: &[Kind], fds: u64, results: &
     let mut offered = fanout::Offered::default();
     let r = fanout::run(&o.plan, env, case, &mut offered, &mut results.fanout).await;
     note(results, &format!("fan-out {size} rust-echo EIO 3+4"), r);
+    // Two nodes of one cluster, the clients split between them, events through one node's ring.
+    if kinds.contains(&Kind::RustEcho) {
+        let r = scenario::two_nodes::run(&o.plan, env, size, &mut results.fanout).await;
+        note(
+            results,
+            &format!("fan-out {size} {}", scenario::two_nodes::LABEL),
+            r,
+        );
+    }
 }
 
 /// Many channels on every server kind it applies to.

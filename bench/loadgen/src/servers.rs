@@ -82,13 +82,44 @@ fn config(env: &Env, port: u16) -> Value {
 
 /// Start `kind` and wait until it serves.
 pub async fn start(kind: Kind, env: &Env, name: &str) -> Result<Running, String> {
+    start_with(kind, env, name, &Value::Null).await
+}
+
+/// A `rust-echo` binary that is a node of the cluster `namespace` (on the bench's Redis); waits
+/// until its relay is subscribed.
+pub async fn start_cluster_node(env: &Env, name: &str, namespace: &str) -> Result<Running, String> {
+    let extra = json!({ "cluster": { "enabled": true, "namespace": namespace } });
+    let node = start_with(Kind::RustEcho, env, name, &extra).await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while http::get(node.addr, "/health")
+        .await
+        .ok()
+        .map(|h| h["cluster"]["relay_subscribed"].clone())
+        != Some(Value::Bool(true))
+    {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{name}: the cluster relay did not subscribe within 10 s"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(node)
+}
+
+/// As [`start`], with `extra` keys set over the configuration.
+async fn start_with(kind: Kind, env: &Env, name: &str, extra: &Value) -> Result<Running, String> {
     let port = sys::free_port().map_err(|e| e.to_string())?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let dir = env.out.join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let write_config = |dir: &Path| {
         let file = dir.join("laravel-echo-server.json");
-        let text = serde_json::to_string_pretty(&config(env, port)).unwrap_or_default();
+        let mut value = config(env, port);
+        if let (Value::Object(base), Value::Object(more)) = (&mut value, extra) {
+            base.extend(more.clone());
+        }
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
         std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))
     };
     let (proc, embedded) = match kind {
@@ -210,6 +241,14 @@ impl Running {
     /// The server's own process, for memory and CPU readings (none when embedded).
     pub fn pid(&self) -> Option<u32> {
         self.proc.as_ref().map(Proc::pid)
+    }
+
+    /// This rust-echo binary's shared-memory ring.
+    pub fn ring(&self) -> Result<Ingress, String> {
+        let ring = rust_echo_server::shm::default_name(self.addr.port());
+        let producer =
+            rust_echo_server::shm::Producer::new(&ring).map_err(|e| format!("ring {ring}: {e}"))?;
+        Ok(Ingress::Shm(producer))
     }
 
     /// The ingresses this server takes, in the order they are measured.

@@ -113,6 +113,27 @@ impl Binary {
         }
     }
 
+    /// SIGKILL, as a crash or the OOM killer would, and reap the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as a process manager stops it; does not wait for the exit (see [`Self::wait`]).
+    pub fn terminate(&mut self) {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Wait until the process exited.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("exit status")
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn log(&self) -> String {
         log_of(&self.dir)

@@ -106,6 +106,29 @@ impl Client {
         }
     }
 
+    /// The JSON text of the next EVENT packet within `within` (longer than the usual wait).
+    pub async fn next_event_within(&mut self, within: std::time::Duration) -> String {
+        tokio::time::timeout(within, async {
+            loop {
+                let frame = self.ws.next().await.expect("stream open").expect("frame");
+                match frame {
+                    Frame::Text(t) if t.as_str() == "2" && self.eio == 4 => {
+                        self.send_raw("3").await;
+                    }
+                    Frame::Text(t) => {
+                        if let Some(ev) = t.as_str().strip_prefix("42") {
+                            return ev.to_owned();
+                        }
+                    }
+                    Frame::Close(_) => panic!("connection closed"),
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no event within {within:?}"))
+    }
+
     /// The JSON text of the next EVENT packet (after `42`), exactly as sent.
     pub async fn next_event_raw(&mut self) -> String {
         loop {

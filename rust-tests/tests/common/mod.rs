@@ -6,8 +6,10 @@
 pub mod auth_stub;
 pub mod binary;
 pub mod client;
+pub mod nodes;
 pub mod pusher;
 pub mod redis_server;
+pub mod sentinel;
 pub mod wait;
 
 use std::net::SocketAddr;

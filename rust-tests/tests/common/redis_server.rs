@@ -8,6 +8,8 @@ pub struct RedisServer {
     pub port: u16,
     /// `requirepass`, when the server was started with one.
     pub password: Option<String>,
+    /// Where a server that keeps its data across restarts writes it.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
@@ -22,6 +24,7 @@ impl RedisServer {
             child: None,
             port,
             password,
+            dir: None,
         };
         server.spawn().await;
         server
@@ -32,6 +35,10 @@ impl RedisServer {
         let mut args = loopback_args(&port);
         if let Some(p) = &self.password {
             args.extend(["--requirepass", p]);
+        }
+        let dir = self.dir.as_ref().map(|d| d.to_string_lossy().into_owned());
+        if let Some(d) = &dir {
+            args.extend(["--dir", d]);
         }
         let child = Command::new("redis-server")
             .args(&args)
@@ -57,6 +64,40 @@ impl RedisServer {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// A server that keeps its data across [`Self::stop_saving`] and [`Self::start_again`].
+    pub async fn start_persistent() -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("rust-echo-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        let mut server = RedisServer {
+            child: None,
+            port,
+            password: None,
+            dir: Some(dir),
+        };
+        server.spawn().await;
+        server
+    }
+
+    /// `SHUTDOWN SAVE`: write the data and exit, as a restart for maintenance does.
+    pub async fn stop_saving(&mut self) {
+        if let Ok(mut con) = self.connection().await {
+            let _ = redis::cmd("SHUTDOWN")
+                .arg("SAVE")
+                .query_async::<()>(&mut con)
+                .await;
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+
+    /// Start on the same port (with the data saved, for a persistent server).
+    pub async fn start_again(&mut self) {
+        self.spawn().await;
     }
 
     /// Start again on the same port.
@@ -88,6 +129,22 @@ impl RedisServer {
 }
 
 impl RedisServer {
+    /// Whether `key` exists in database `db`.
+    pub async fn exists(&self, db: i64, key: &str) -> bool {
+        let mut con = self.connection().await.expect("redis connection");
+        redis::cmd("SELECT")
+            .arg(db)
+            .query_async::<()>(&mut con)
+            .await
+            .expect("select");
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async::<i64>(&mut con)
+            .await
+            .expect("exists")
+            == 1
+    }
+
     /// How many commands Redis refused with `error` (e.g. `WRONGPASS`), from `INFO errorstats`.
     pub async fn errors(&self, error: &str) -> u64 {
         let mut con = self.connection().await.expect("redis connection");
@@ -106,6 +163,9 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
 }
 

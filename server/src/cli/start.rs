@@ -120,6 +120,9 @@ async fn serve(config: Config) -> ExitCode {
     if let Some(ring) = handle.ring_info() {
         println!("✔  Listening on the shared-memory ring {}", ring.name);
     }
+    if let Some(node) = handle.node_id() {
+        println!("✔  Cluster node {node}");
+    }
     if let Some(metrics) = handle.metrics_addr() {
         println!("✔  Metrics at http://{metrics}/metrics");
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::schema::Document;
 use super::values::{Scheme, Text};
 use super::{
-    ApiClient, ApiOriginAllow, Config, Limits, MetricsConfig, Protocol, RedisConfig, ShmConfig,
-    SocketIoOptions, Subscribers, TlsFiles,
+    ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
+    SentinelConfig, ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
 };
 
 /// A value that passed the schema but cannot be used: the key and what is expected.
@@ -46,6 +46,8 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         .map_err(|reason| invalid("allowedOrigins", reason))?;
     let trusted_proxies = crate::forwarded::TrustedProxies::parse(&d.trusted_proxies.0)
         .map_err(|reason| invalid("trustedProxies", reason))?;
+    let redis = redis(d.database_config.redis)?;
+    let cluster = cluster(d.cluster, &redis);
     Ok(Config {
         auth_host: d.auth_host.0,
         auth_endpoint: d.auth_endpoint.0,
@@ -59,7 +61,7 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
             })
             .collect(),
         apps: super::apps::build(d.apps).map_err(|reason| invalid("apps", reason))?,
-        redis: redis(d.database_config.redis),
+        redis,
         dev_mode: d.dev_mode.0,
         host: set(d.host),
         port: d.port.0,
@@ -84,7 +86,37 @@ pub(super) fn config(d: Document) -> Result<Config, Invalid> {
         headers: d.headers.into_iter().map(|(k, Text(v))| (k, v)).collect(),
         shm: shm(d.shm)?,
         shutdown_grace: ms(d.shutdown_grace_period.0),
+        cluster,
     })
+}
+
+/// The cluster's connection takes each key it does not set from the subscriber's.
+fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
+    let r = c.redis;
+    // A host or port of its own means another server: a socket path is not inherited then.
+    let own_address = r.host.is_some() || r.port.is_some();
+    let own_path = r.path.is_some();
+    ClusterConfig {
+        enabled: c.enabled.0,
+        namespace: c.namespace.0,
+        redis: RedisConfig {
+            host: r.host.map_or_else(|| base.host.clone(), |Text(h)| h),
+            port: r.port.map_or(base.port, |p| p.0),
+            path: set(r.path).or_else(|| (!own_address).then(|| base.path.clone()).flatten()),
+            username: set(r.username).or_else(|| base.username.clone()),
+            password: set(r.password).or_else(|| base.password.clone()),
+            db: r
+                .db
+                .map_or(base.db, |n| i64::try_from(n.0).unwrap_or(i64::MAX)),
+            key_prefix: String::new(),
+            sentinel: (!own_address && !own_path)
+                .then(|| base.sentinel.clone())
+                .flatten(),
+            // The backplane's scripts update several keys at once, which a Redis Cluster
+            // spreads over nodes: it needs a standalone Redis or Sentinel (`cluster.redis`).
+            cluster_nodes: Vec::new(),
+        },
+    }
 }
 
 fn limits(d: &Document) -> Limits {
@@ -100,8 +132,23 @@ fn limits(d: &Document) -> Limits {
     }
 }
 
-fn redis(r: super::schema::Redis) -> RedisConfig {
-    RedisConfig {
+fn redis(r: super::schema::Redis) -> Result<RedisConfig, Invalid> {
+    let sentinel = if r.sentinels.0.is_empty() {
+        None
+    } else {
+        let master = set(r.name).ok_or_else(|| {
+            invalid(
+                "databaseConfig.redis.name",
+                "the master's name is required with sentinels",
+            )
+        })?;
+        Some(SentinelConfig {
+            nodes: with_port(r.sentinels.0, 26379),
+            master,
+            password: set(r.sentinel_password),
+        })
+    };
+    Ok(RedisConfig {
         host: r.host.0,
         port: r.port.0,
         path: r.path.map(|Text(p)| p),
@@ -109,11 +156,9 @@ fn redis(r: super::schema::Redis) -> RedisConfig {
         password: set(r.password),
         db: i64::try_from(r.db.0).unwrap_or(i64::MAX),
         key_prefix: r.key_prefix.0,
-        sentinels: with_port(r.sentinels.0, 26379),
-        sentinel_name: r.name.0,
-        sentinel_password: set(r.sentinel_password),
+        sentinel,
         cluster_nodes: with_port(r.cluster_nodes.0, 6379),
-    }
+    })
 }
 
 /// Nodes given without a port get their service's default one.

@@ -29,8 +29,8 @@ use serde_json::Value;
 use crate::error::ConfigError;
 pub use apps::{ClientEvents, PusherApp};
 pub use model::{
-    ApiClient, ApiOriginAllow, Config, Limits, MetricsConfig, Protocol, RedisConfig, ShmConfig,
-    SocketIoOptions, Subscribers, TlsFiles,
+    ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
+    SentinelConfig, ShmConfig, SocketIoOptions, Subscribers, TlsFiles,
 };
 
 /// `host:port` for binding, with an IPv6 host in brackets.

@@ -58,6 +58,19 @@ pub struct Config {
     /// How long a graceful shutdown may take before connections are dropped
     /// (`shutdownGracePeriod`, milliseconds).
     pub shutdown_grace: Duration,
+    /// Several servers on one Redis (`cluster`).
+    pub cluster: ClusterConfig,
+}
+
+/// Several servers sharing events and presence through one Redis (`cluster` object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Relay events and share presence (`cluster.enabled`).
+    pub enabled: bool,
+    /// Prefix of the relay channel and the shared keys (`cluster.namespace`).
+    pub namespace: String,
+    /// The backplane's connection: `cluster.redis`, unset keys from `databaseConfig.redis`.
+    pub redis: RedisConfig,
 }
 
 /// The TLS files of an `https` server.
@@ -133,14 +146,21 @@ pub struct RedisConfig {
     pub db: i64,
     /// Prefix Laravel puts in front of every channel (`keyPrefix`, e.g. `laravel_database_`).
     pub key_prefix: String,
-    /// Redis Sentinels (host, port) asked for the current master; empty: no Sentinel.
-    pub sentinels: Vec<(String, u16)>,
-    /// The master's name at the Sentinels.
-    pub sentinel_name: String,
-    /// Password of the Sentinels themselves.
-    pub sentinel_password: Option<String>,
+    /// Find the master through Redis Sentinel instead of `host` and `port`.
+    pub sentinel: Option<SentinelConfig>,
     /// Redis Cluster nodes (host, port) tried in turn; empty: not a cluster.
     pub cluster_nodes: Vec<(String, u16)>,
+}
+
+/// Redis Sentinel (`sentinels`, `name`, `sentinelPassword`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelConfig {
+    /// The Sentinel nodes, host and port.
+    pub nodes: Vec<(String, u16)>,
+    /// The master's name.
+    pub master: String,
+    /// The Sentinel nodes' password.
+    pub password: Option<String>,
 }
 
 /// Which protocol the listener speaks.

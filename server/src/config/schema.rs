@@ -81,6 +81,8 @@ pub struct Document {
     pub shutdown_grace_period: Count,
     /// The shared-memory ring.
     pub shm: Shm,
+    /// Several servers on one Redis.
+    pub cluster: Cluster,
 }
 
 impl Default for Document {
@@ -118,6 +120,7 @@ impl Default for Document {
             trusted_proxies: List::default(),
             shutdown_grace_period: Count(10_000),
             shm: Shm::default(),
+            cluster: Cluster::default(),
         }
     }
 }
@@ -186,8 +189,8 @@ pub struct Redis {
     pub key_prefix: Text,
     /// Redis Sentinels to ask for the master; empty: connect to `host`/`port` directly.
     pub sentinels: Nodes,
-    /// The master's name at the Sentinels.
-    pub name: Text,
+    /// The master's name at the Sentinels (ioredis `name`); required with `sentinels`.
+    pub name: Option<Text>,
     /// Password of the Sentinels themselves.
     pub sentinel_password: Option<Text>,
     /// Redis Cluster nodes, any of which serves the subscriber (Pub/Sub spans the cluster).
@@ -205,7 +208,7 @@ impl Default for Redis {
             db: Count(0),
             key_prefix: Text::default(),
             sentinels: Nodes::default(),
-            name: "mymaster".into(),
+            name: None,
             sentinel_password: None,
             cluster_nodes: Nodes::default(),
         }
@@ -321,4 +324,45 @@ impl Default for Shm {
             mode: FileMode(0o600),
         }
     }
+}
+
+/// `cluster`: several servers sharing channels and presence through one Redis.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, expecting = "an object")]
+pub struct Cluster {
+    /// Relay events and share presence with the other nodes.
+    pub enabled: Flag,
+    /// Prefix of the Pub/Sub channel and the keys the nodes share; nodes with the same Redis and
+    /// namespace form one cluster.
+    pub namespace: NonEmpty,
+    /// The backplane's Redis; each key left unset is taken from `databaseConfig.redis`.
+    pub redis: ClusterRedis,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            enabled: Flag(false),
+            namespace: NonEmpty("rust-echo".to_owned()),
+            redis: ClusterRedis::default(),
+        }
+    }
+}
+
+/// `cluster.redis`: a connection whose unset keys inherit `databaseConfig.redis`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, expecting = "an object")]
+pub struct ClusterRedis {
+    /// Host name or address.
+    pub host: Option<Text>,
+    /// TCP port.
+    pub port: Option<Port>,
+    /// Unix socket path, used instead of host and port.
+    pub path: Option<Text>,
+    /// ACL user.
+    pub username: Option<Text>,
+    /// Password.
+    pub password: Option<Text>,
+    /// Database number (the presence keys live there).
+    pub db: Option<Count<0, { i64::MAX as u64 }>>,
 }

@@ -339,9 +339,7 @@ fn defaults() {
             password: None,
             db: 0,
             key_prefix: String::new(),
-            sentinels: Vec::new(),
-            sentinel_name: "mymaster".to_owned(),
-            sentinel_password: None,
+            sentinel: None,
             cluster_nodes: Vec::new(),
         },
         dev_mode: false,
@@ -387,6 +385,21 @@ fn defaults() {
             name: None,
             size: 16 * 1024 * 1024,
             mode: 0o600,
+        },
+        cluster: ClusterConfig {
+            enabled: false,
+            namespace: "rust-echo".to_owned(),
+            redis: RedisConfig {
+                host: "127.0.0.1".to_owned(),
+                port: 6379,
+                path: None,
+                username: None,
+                password: None,
+                db: 0,
+                key_prefix: String::new(),
+                sentinel: None,
+                cluster_nodes: Vec::new(),
+            },
         },
     };
     assert_eq!(Config::default(), expected);

@@ -162,6 +162,13 @@ async fn subscribe(
         let Some(channel) = raw_channel.strip_prefix(prefix) else {
             continue;
         };
+        if engine
+            .cluster
+            .as_ref()
+            .is_some_and(|node| node.owns_channel(raw_channel))
+        {
+            continue;
+        }
         match Message::from_redis(channel, msg.get_payload_bytes()) {
             Ok(m) => engine.deliver(&m, Ingress::Redis),
             Err(e) => {

@@ -26,7 +26,7 @@ use crate::gate::Gate;
 pub(crate) use connection::Connection;
 pub(crate) use rate::{Bucket, Verdict};
 use socketioxide::handler::ConnectHandler;
-pub(crate) use subscribe::{PRESENCE_JOINING, PRESENCE_LEAVING};
+pub(crate) use subscribe::{PRESENCE_JOINING, PRESENCE_LEAVING, PRESENCE_SUBSCRIBED};
 
 /// Client → server event names.
 const SUBSCRIBE: &str = "subscribe";
@@ -42,26 +42,33 @@ static VIOLATION_LOG: crate::logging::Throttle =
 /// gate refuses most earlier; this catches handshakes that raced past it).
 pub(crate) fn register(engine: &Arc<Engine>, gate: Gate) {
     let io = engine.io.clone();
-    let engine = engine.clone();
-    let admit = move |_: SocketRef| {
+    let e = engine.clone();
+    // socketioxide sends the CONNECT acknowledgement after the middleware and before the
+    // handler: a client that subscribes the moment it is acknowledged can be heard before the
+    // handler ran, and an event without a handler is dropped. So the handlers are registered
+    // here, before the acknowledgement.
+    let admit = move |socket: SocketRef, TryData(auth): TryData<Value>| {
         let verdict = gate.admit_connect();
+        if verdict.is_ok() {
+            on_connect(&e, &socket, auth);
+        }
         async move { verdict }
     };
-    let handler = move |socket: SocketRef, TryData(auth): TryData<Value>| {
-        on_connect(&engine, &socket, auth);
+    let engine = engine.clone();
+    let handler = move |socket: SocketRef| {
+        engine.stats.connected();
+        dev_log!(engine, socket = %socket.id, "client connected");
         async {}
     };
     io.ns("/", handler.with(admit));
 }
 
 fn on_connect(engine: &Arc<Engine>, socket: &SocketRef, auth: Result<Value, ParserError>) {
-    engine.stats.connected();
     let conn = Arc::new(Connection::new(
         socket,
         auth.as_ref().unwrap_or(&Value::Null),
         &engine.config,
     ));
-    dev_log!(engine, socket = %socket.id, "client connected");
     if let Err(e) = &auth {
         crate::undecodable::undecodable(engine, socket, &conn.strikes, "connect", e);
     }

@@ -192,6 +192,11 @@ fn left(engine: &Engine, socket: &SocketRef, channel: &str) {
     if kind == ChannelKind::Presence
         && let Some(member) = engine.presence.leave(channel, socket.id)
     {
+        if let Some(node) = &engine.cluster {
+            // The cluster decides whether the user left everywhere.
+            node.presence_left(channel, member);
+            return;
+        }
         let leaving = (channel, member.wire());
         drive(
             socket
@@ -232,6 +237,10 @@ fn join_presence(
         engine.stats.subscribed(ChannelKind::Presence);
     }
     let joined = engine.presence.join(channel, socket.id, member);
+    if let Some(node) = &engine.cluster {
+        cluster_join(engine, node, socket, channel, &joined);
+        return;
+    }
     let members: Vec<_> = joined.members.iter().map(|(_, m)| m.wire()).collect();
     socket.emit(PRESENCE_SUBSCRIBED, &(channel, members)).ok(); // client gone: nothing to tell
     if joined.first_of_user
@@ -246,6 +255,23 @@ fn join_presence(
         engine.pusher.socketio_member_joined(engine, channel, me);
     }
     dev_log!(engine, socket = %socket.id, channel, "joined presence channel");
+}
+
+/// In a cluster the member list and the first-of-user decision are the cluster's: handed to
+/// its presence task, which answers the socket once Redis has.
+fn cluster_join(
+    engine: &Engine,
+    node: &crate::cluster::Node,
+    socket: &SocketRef,
+    channel: &str,
+    joined: &crate::presence::Joined,
+) {
+    let Some((_, me)) = joined.members.iter().find(|(sid, _)| *sid == socket.id) else {
+        return;
+    };
+    let local = joined.members.iter().map(|(_, m)| m.clone()).collect();
+    node.presence_joined(channel, socket.id, me.clone(), joined.first_of_user, local);
+    dev_log!(engine, socket = %socket.id, channel, "joined presence channel (cluster)");
 }
 
 fn refuse(socket: &SocketRef, channel: &str, status: u16) {

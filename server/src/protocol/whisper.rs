@@ -3,7 +3,8 @@
 //! reply, as laravel-echo-server does. A whisper sent right after a subscribe of its channel
 //! waits for that subscribe's authorization and is relayed once it is granted, so it takes
 //! effect after the subscribe the client sent first. Past the per-socket rate limit whispers are
-//! dropped and the sender told once with `client_event_error`.
+//! dropped and the sender told once with `client_event_error`. In a cluster a relayed whisper
+//! also goes to the other nodes' sockets of the channel.
 
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
@@ -69,4 +70,7 @@ pub(super) fn relay(engine: &Engine, socket: &SocketRef, channel: &str, event: &
     drive(socket.to(channel.to_owned()).emit(event, &(channel, data)));
     engine.pusher.socketio_whisper(channel, event, data);
     engine.stats.whispered();
+    if let Some(node) = &engine.cluster {
+        node.relay_whisper(channel, event, data, socket.id);
+    }
 }

@@ -33,6 +33,8 @@ pub struct ServerHandle {
     pub(super) forwarding: tokio::task::JoinHandle<()>,
     pub(super) certificates: Option<Arc<Certificates>>,
     pub(super) metrics_addr: Option<SocketAddr>,
+    pub(super) cluster: Option<crate::cluster::Tasks>,
+    pub(super) node_id: Option<String>,
 }
 
 impl ServerHandle {
@@ -58,6 +60,11 @@ impl ServerHandle {
     /// The files cannot be used; the current certificate stays.
     pub fn reload_tls(&self) -> Result<bool, TlsError> {
         reload(self.certificates.as_ref())
+    }
+
+    /// This node's id in a cluster (`cluster.enabled`), random per start.
+    pub fn node_id(&self) -> Option<&str> {
+        self.node_id.as_deref()
     }
 
     /// The in-process publish API.
@@ -117,6 +124,10 @@ impl ServerHandle {
             .is_err()
         {
             self.forwarding.abort();
+        }
+        // Everything delivered here is queued for the other nodes: publish it before leaving.
+        if let Some(cluster) = self.cluster.take() {
+            cluster.stop(self.grace).await;
         }
         let _ = self.shutdown.send(true);
         // Sockets get a disconnect packet, then the listener closes; a client that does not let

@@ -78,6 +78,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         ));
     }
     let (bus_stop, bus_stop_rx) = crossbeam_channel::bounded(0);
+    let cluster = crate::cluster::start(&engine);
+    let node_id = engine.cluster.as_ref().map(|n| n.id().to_owned());
     let (publisher, bus) = bus::spawn(engine, forward, bus_stop_rx).map_err(StartError::Runtime)?;
 
     Ok(ServerHandle {
@@ -96,6 +98,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
         grace: config.shutdown_grace,
         certificates,
         metrics_addr,
+        cluster,
+        node_id,
     })
 }
 
@@ -134,6 +138,10 @@ fn engine(config: &Arc<Config>) -> Result<Parts, StartError> {
         stats: stats.clone(),
         watchdog: watchdog.clone(),
         pusher: crate::pusher::Pusher::new(&config.apps),
+        cluster: config
+            .cluster
+            .enabled
+            .then(|| Arc::new(crate::cluster::Node::new(&config.cluster, stats.clone()))),
     });
     protocol::register(&engine, gate.clone());
     Ok(Parts {

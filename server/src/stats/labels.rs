@@ -16,6 +16,8 @@ pub enum Ingress {
     Redis,
     /// `POST /apps/:appId/events`.
     Http,
+    /// Another node of the cluster, through the Redis relay.
+    Cluster,
 }
 
 /// Why something was dropped or refused; the `reason` label of `rust_echo_dropped_total`.
@@ -43,6 +45,21 @@ pub enum DropReason {
 }
 
 impl Ingress {
+    /// Every ingress, in the order of its discriminant.
+    pub(super) const ALL: [Ingress; 5] = [
+        Ingress::Memory,
+        Ingress::Shm,
+        Ingress::Redis,
+        Ingress::Http,
+        Ingress::Cluster,
+    ];
+
+    /// Whether a message that came in this way is relayed to the other nodes of a cluster: not
+    /// Laravel's Redis PUBLISHes (every node reads those) nor what another node relayed.
+    pub fn relayed(self) -> bool {
+        matches!(self, Ingress::Memory | Ingress::Shm | Ingress::Http)
+    }
+
     /// The `ingress` label value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +67,7 @@ impl Ingress {
             Ingress::Shm => "shm",
             Ingress::Redis => "redis",
             Ingress::Http => "http",
+            Ingress::Cluster => "cluster",
         }
     }
 }

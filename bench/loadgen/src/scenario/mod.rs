@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod fanout;
 pub mod memory;
+pub mod two_nodes;
 
 use std::time::Duration;
 

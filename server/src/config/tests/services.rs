@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-/// Sentinels and cluster nodes as ioredis takes them (objects or "host:port"), and as one
-/// environment string; a node without a port gets its service's default port.
+/// Sentinels as "host:port" strings and cluster nodes as one environment string; a node without a
+/// port gets its service's default port; a bad port is named with its key.
 #[test]
-fn redis_sentinels_and_cluster_nodes() {
+fn redis_node_lists_as_strings() {
     let file = json!({ "databaseConfig": { "redis": {
-        "sentinels": [{ "host": "s1", "port": 26380 }, "s2:26381", { "host": "s3" }],
+        "sentinels": ["s2:26381", "s3"],
         "name": "cache-master",
-        "sentinelPassword": "sp",
     }}});
     let c = with_env(
         file,
@@ -26,12 +25,9 @@ fn redis_sentinels_and_cluster_nodes() {
     let nodes = |v: &[(&str, u16)]| -> Vec<(String, u16)> {
         v.iter().map(|(h, p)| ((*h).to_owned(), *p)).collect()
     };
-    assert_eq!(
-        c.redis.sentinels,
-        nodes(&[("s1", 26380), ("s2", 26381), ("s3", 26379)])
-    );
-    assert_eq!(c.redis.sentinel_name, "cache-master");
-    assert_eq!(c.redis.sentinel_password.as_deref(), Some("sp"));
+    let sentinel = c.redis.sentinel.expect("sentinel");
+    assert_eq!(sentinel.nodes, nodes(&[("s2", 26381), ("s3", 26379)]));
+    assert_eq!(sentinel.master, "cache-master");
     assert_eq!(c.redis.cluster_nodes, nodes(&[("n1", 7000), ("n2", 6379)]));
     let e = Config::from_value(
         &json!({ "databaseConfig": { "redis": { "sentinels": "s1:port" } } }),
@@ -41,6 +37,94 @@ fn redis_sentinels_and_cluster_nodes() {
     .to_string();
     assert!(e.contains("`databaseConfig.redis.sentinels`"), "{e}");
     assert!(e.contains(r#"invalid port in "s1:port""#), "{e}");
+}
+
+#[test]
+fn cluster_redis_inherits_the_subscribers_connection() {
+    let file = json!({
+        "databaseConfig": { "redis": {
+            "host": "10.0.0.5", "port": 6380, "password": "pw", "db": 2, "keyPrefix": "app_"
+        } },
+        "cluster": { "enabled": true }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config;
+    assert!(c.cluster.enabled);
+    assert_eq!(
+        (c.cluster.redis.host.as_str(), c.cluster.redis.port),
+        ("10.0.0.5", 6380)
+    );
+    assert_eq!(c.cluster.redis.password.as_deref(), Some("pw"));
+    assert_eq!(c.cluster.redis.db, 2);
+    assert_eq!(
+        c.cluster.redis.key_prefix, "",
+        "the backplane has its own names"
+    );
+    // Keys set under `cluster.redis` win, one by one; a socket path is not inherited by a
+    // connection that names its own host.
+    let file = json!({
+        "databaseConfig": { "redis": { "path": "/run/redis.sock", "password": "pw" } },
+        "cluster": { "redis": { "host": "backplane", "db": 3 } }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config.cluster;
+    assert!(!c.enabled, "off unless enabled");
+    assert_eq!((c.redis.host.as_str(), c.redis.path), ("backplane", None));
+    assert_eq!((c.redis.db, c.redis.password.as_deref()), (3, Some("pw")));
+}
+
+#[test]
+fn cluster_keys_from_the_environment() {
+    let c = with_env(
+        json!({}),
+        &[
+            ("RUST_ECHO_CLUSTER__ENABLED", "true"),
+            ("RUST_ECHO_CLUSTER__NAMESPACE", "shop"),
+            ("RUST_ECHO_CLUSTER__REDIS__PORT", "7000"),
+        ],
+    )
+    .unwrap();
+    assert!(c.cluster.enabled);
+    assert_eq!(c.cluster.namespace, "shop");
+    assert_eq!(c.cluster.redis.port, 7000);
+    assert!(with_env(json!({}), &[("RUST_ECHO_CLUSTER__ENABLED", "yes")]).is_err());
+    assert!(Config::from_value(&json!({"cluster": {"namespace": ""}}), "t").is_err());
+}
+
+#[test]
+fn sentinels_as_ioredis_takes_them() {
+    let file = json!({ "databaseConfig": { "redis": {
+        "sentinels": [{ "host": "10.0.0.1", "port": 26380 }, { "host": "10.0.0.2" }],
+        "name": "mymaster", "sentinelPassword": "sp", "password": "pw"
+    } } });
+    let c = Config::from_value(&file, "t").unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let s = c.config.redis.sentinel.expect("sentinel");
+    assert_eq!(
+        s.nodes,
+        [
+            ("10.0.0.1".to_owned(), 26380),
+            ("10.0.0.2".to_owned(), 26379)
+        ]
+    );
+    assert_eq!(
+        (s.master.as_str(), s.password.as_deref()),
+        ("mymaster", Some("sp"))
+    );
+    assert_eq!(
+        c.config.redis.password.as_deref(),
+        Some("pw"),
+        "the master's"
+    );
+    assert_eq!(
+        c.config.cluster.redis.sentinel.map(|s| s.master).as_deref(),
+        Some("mymaster")
+    );
+    let e = Config::from_value(
+        &json!({ "databaseConfig": { "redis": { "sentinels": [{ "host": "s" }] } } }),
+        "t",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("databaseConfig.redis.name"), "{e}");
 }
 
 /// `apps` entries take Reverb's defaults; a Reverb `.env` makes the one app when `apps` is empty.

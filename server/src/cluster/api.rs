@@ -1,0 +1,139 @@
+//! The HTTP API's view of the whole cluster: subscriptions per channel added up over the live
+//! nodes (each node's own count is live; the others' are what their last beat wrote, at most
+//! [`super::liveness::BEAT`] old), and presence users from the shared member lists. When Redis
+//! cannot be reached the routes answer with this node's figures.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use redis::aio::MultiplexedConnection;
+use serde_json::value::RawValue;
+
+use super::backplane;
+use crate::engine::Engine;
+
+/// One shared connection for the API's reads; cloned out of the lock, never held across an await.
+#[derive(Debug, Default)]
+pub(crate) struct ApiLink(Mutex<Option<MultiplexedConnection>>);
+
+impl ApiLink {
+    async fn get(&self, engine: &Engine) -> Option<MultiplexedConnection> {
+        let held = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if held.is_some() {
+            return held;
+        }
+        let node = engine.cluster.as_ref()?;
+        let con = backplane::connection(node.redis())
+            .await
+            .inspect_err(|e| tracing::debug!(error = %e, "cluster API: Redis unreachable"))
+            .ok()?;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(con.clone());
+        Some(con)
+    }
+
+    fn broken(&self, e: &redis::RedisError) {
+        tracing::debug!(error = %e, "cluster API: Redis read failed");
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+/// The live nodes of the cluster (this one included), sorted.
+pub(crate) async fn live_nodes(engine: &Engine) -> Option<Vec<String>> {
+    let node = engine.cluster.as_ref()?;
+    let mut con = node.api.get(engine).await?;
+    let mut ids = alive(node, &mut con)
+        .await
+        .inspect_err(|e| node.api.broken(e))
+        .ok()?;
+    if !ids.iter().any(|id| id == node.id()) {
+        ids.push(node.id().to_owned());
+    }
+    ids.sort();
+    Some(ids)
+}
+
+/// The registered nodes whose liveness key is still there.
+async fn alive(
+    node: &super::Node,
+    con: &mut MultiplexedConnection,
+) -> redis::RedisResult<Vec<String>> {
+    let keys = node.keys();
+    let ids: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys.nodes())
+        .query_async(con)
+        .await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.exists(keys.alive(id));
+    }
+    let live: Vec<bool> = pipe.query_async(con).await?;
+    Ok(ids
+        .into_iter()
+        .zip(live)
+        .filter_map(|(id, up)| up.then_some(id))
+        .collect())
+}
+
+/// Subscriptions per channel on the other live nodes, by channel.
+pub(crate) async fn other_nodes_counts(engine: &Engine) -> Option<BTreeMap<String, u64>> {
+    let node = engine.cluster.as_ref()?;
+    let mut con = node.api.get(engine).await?;
+    let result = async {
+        let keys = node.keys();
+        let others: Vec<String> = alive(node, &mut con)
+            .await?
+            .into_iter()
+            .filter(|id| id != node.id())
+            .collect();
+        if others.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &others {
+            pipe.hgetall(keys.subscriptions(id));
+        }
+        let replies: Vec<BTreeMap<String, u64>> = pipe.query_async(&mut con).await?;
+        let mut sum = BTreeMap::new();
+        for counts in replies {
+            for (channel, n) in counts {
+                *sum.entry(channel).or_insert(0) += n;
+            }
+        }
+        Ok::<_, redis::RedisError>(sum)
+    }
+    .await;
+    result.inspect_err(|e| node.api.broken(e)).ok()
+}
+
+/// The members of a presence channel across the cluster (member JSON, `user_id` and
+/// `user_info`), sorted by their text so every node answers alike.
+pub(crate) async fn members(engine: &Engine, channel: &str) -> Option<Vec<Box<RawValue>>> {
+    let node = engine.cluster.as_ref()?;
+    let mut con = node.api.get(engine).await?;
+    let raw: Vec<Vec<u8>> = redis::cmd("HVALS")
+        .arg(node.keys().members(channel))
+        .query_async(&mut con)
+        .await
+        .inspect_err(|e| node.api.broken(e))
+        .ok()?;
+    let mut members: Vec<Box<RawValue>> = raw
+        .into_iter()
+        .filter_map(|b| String::from_utf8(b).ok())
+        .filter_map(|s| RawValue::from_string(s).ok())
+        .collect();
+    members.sort_by(|a, b| a.get().cmp(b.get()));
+    Some(members)
+}

@@ -1,0 +1,98 @@
+//! Making Redis hold exactly this node's presence members again. Presence writes that could not
+//! reach Redis are not retried one by one (the link fails fast while Redis is away); instead,
+//! once Redis answers again, this node compares what it has ([`crate::presence::Presence`]) with
+//! what Redis says it contributed (`<ns>:node:<id>`) and applies the difference with the same
+//! scripts, announcing what the other nodes have not been told:
+//!
+//! - a user Redis has for this node but the node no longer has: `LEAVE`, and `presence:leaving`
+//!   when that was the user's last node;
+//! - a user the node has but Redis does not: `JOIN`, and `presence:joining` when the user is new
+//!   to the cluster — unless the node's registration was `lost` because Redis lost its data (then
+//!   nobody was told the user left). When the other nodes swept this node they were told, and the
+//!   sweep left a mark saying so.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use redis::Value as RedisValue;
+use serde_json::value::RawValue;
+use socketioxide::socket::Sid;
+
+use super::backplane::Link;
+use super::keys::Keys;
+use super::presence::{announce, join, leave};
+use crate::engine::Engine;
+use crate::message::Message;
+use crate::protocol::{PRESENCE_JOINING, PRESENCE_LEAVING};
+
+pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: bool) {
+    let Some(node) = engine.cluster.as_ref() else {
+        return;
+    };
+    let announce_joins = !lost || swept(engine, link, keys, node.id()).await;
+    let mut cmd = redis::cmd("HKEYS");
+    cmd.arg(keys.node(node.id()));
+    let Some(fields) = link.query::<Vec<String>>(&engine.stats, &cmd).await else {
+        node.mark_dirty();
+        return;
+    };
+    let in_redis: BTreeSet<(String, String)> = fields
+        .iter()
+        .filter_map(|f| serde_json::from_str::<(String, String)>(f).ok())
+        .collect();
+    let here: BTreeMap<(String, String), _> = engine
+        .presence
+        .all_users()
+        .into_iter()
+        .map(|(channel, m)| ((channel, m.user_key().to_owned()), m))
+        .collect();
+    tracing::info!(
+        here = here.len(),
+        in_redis = in_redis.len(),
+        lost,
+        "cluster: reconciling this node's presence members with Redis"
+    );
+    for (channel, user) in in_redis.iter().filter(|k| !here.contains_key(*k)) {
+        if let Some(gone) = leave(engine, link, keys, channel, user).await {
+            announce(engine, channel, PRESENCE_LEAVING, gone, None);
+        }
+    }
+    for ((channel, _), member) in here.iter().filter(|(k, _)| !in_redis.contains(*k)) {
+        if let Some(r) = join(engine, link, keys, channel, member, true).await
+            && announce_joins
+            && r.first_in_cluster
+            && let Ok(me) = serde_json::value::to_raw_value(&member.wire())
+        {
+            joining(engine, channel, member.user_key(), me);
+        }
+    }
+}
+
+/// `presence:joining` for a user this node has: to every node's sockets of the channel but the
+/// user's own here (they have it in their member list already).
+fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
+    let own: Vec<Sid> = engine.presence.sockets_of(channel, user);
+    for socket in engine.io.to(channel.to_owned()).sockets() {
+        if !own.contains(&socket.id) {
+            socket.emit(PRESENCE_JOINING, &(channel, &member)).ok(); // gone: nothing to tell
+        }
+    }
+    if let Some(node) = &engine.cluster {
+        node.relay(&Message {
+            channels: vec![channel.to_owned()],
+            event: PRESENCE_JOINING.to_owned(),
+            data: member,
+            socket: None,
+        });
+    }
+}
+
+/// Whether the other nodes swept this one (and so told everyone its members left); clears the
+/// mark.
+async fn swept(engine: &Engine, link: &mut Link, keys: &Keys, id: &str) -> bool {
+    let mut cmd = redis::cmd("GETDEL");
+    cmd.arg(keys.swept(id));
+    matches!(
+        link.query::<RedisValue>(&engine.stats, &cmd).await,
+        Some(RedisValue::BulkString(_) | RedisValue::SimpleString(_))
+    )
+}
