@@ -59,7 +59,7 @@ async fn signed_events_reach_both_protocols() {
     let mut p2 = PusherClient::connect(s.addr, KEY).await;
     p1.subscribe("news").await;
     p2.subscribe("news").await;
-    s.wait_subscribers("news", 1).await;
+    s.wait_subscribers("news", 3).await;
 
     let body = json!({"name": "Shipped", "channels": ["news"], "data": "{\"id\":1}"}).to_string();
     assert_eq!(
@@ -202,7 +202,7 @@ async fn channels_users_and_terminate() {
     member
         .subscribe_presence("presence-room", json!({"user_id": 42, "user_info": {}}))
         .await;
-    s.wait_subscribers("news", 1).await;
+    s.wait_subscribers("news", 2).await;
 
     let get = |path: &'static str, params: &'static [(&'static str, &'static str)]| {
         let s = &s;

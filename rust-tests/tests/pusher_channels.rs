@@ -175,7 +175,7 @@ async fn client_events_from_members() {
     b.subscribe_private(chat).await;
     let mut sio = Client::connect(s.addr, 4).await;
     sio.subscribe(chat).await;
-    s.wait_subscribers(chat, 1).await;
+    s.wait_subscribers(chat, 3).await;
 
     a.send(json!({"event": "client-typing", "channel": chat, "data": {"typing": true}}))
         .await;

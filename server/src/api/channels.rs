@@ -61,12 +61,18 @@ pub(super) async fn list(
     let io = &state.engine.io;
     let rooms = io.rooms().await.unwrap_or_default();
     let prefix = query.filter_by_prefix.as_deref().unwrap_or("");
-    let mut channels = Map::new();
-    for room in rooms.into_iter().filter(|r| r.starts_with(prefix)) {
+    // One channel space: the default Pusher app's sockets count too.
+    let mut counts: std::collections::BTreeMap<String, usize> =
+        state.engine.pusher.default_channels().into_iter().collect();
+    for room in rooms {
         let count = io.to(room.clone()).sockets().len();
+        *counts.entry(room.into_owned()).or_default() += count;
+    }
+    let mut channels = Map::new();
+    for (name, count) in counts.into_iter().filter(|(r, _)| r.starts_with(prefix)) {
         if count > 0 {
             channels.insert(
-                room.into_owned(),
+                name,
                 json!({ "subscription_count": count, "occupied": true }),
             );
         }
@@ -80,7 +86,8 @@ pub(super) async fn show(
     _: Authorized,
     Path((_, channel)): Path<(String, String)>,
 ) -> ApiResult {
-    let count = state.engine.io.to(channel.clone()).sockets().len();
+    let count = state.engine.io.to(channel.clone()).sockets().len()
+        + state.engine.pusher.default_count(&channel);
     let mut body = json!({ "subscription_count": count, "occupied": count > 0 });
     if ChannelKind::of(&channel) == ChannelKind::Presence {
         body["user_count"] = json!(state.engine.presence.users(&channel).len());
