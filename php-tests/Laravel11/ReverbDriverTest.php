@@ -18,6 +18,7 @@ final class ReverbDriverTest extends TestCase
     {
         $app = new App();
         $serve = $app->serve();
+        $this->assertMatchesRegularExpression('#Pusher protocol: app \d+ at /app/\w+#', $serve->output());
         $news = $app->client(['news'], 'ping');
         $reverb = [
             'BROADCAST_CONNECTION' => 'reverb',
