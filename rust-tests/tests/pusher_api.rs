@@ -312,3 +312,48 @@ async fn apps_have_their_own_channel_spaces() {
         r#"{"event":"Marker","data":"4","channel":"news"}"#
     );
 }
+
+/// `terminate_connections` closes the user's sockets of both protocols, and only those.
+#[tokio::test]
+async fn terminate_closes_the_users_sockets_of_both_protocols() {
+    let auth = common::AuthStub::laravel().await;
+    let url = auth.url.clone();
+    let s = TestServer::start(move |c| {
+        c.apps = vec![PusherApp::new(ID, KEY, SECRET)];
+        c.auth_host = vec![url];
+    })
+    .await;
+    let join = |user: &'static str| json!({"channel": "presence-room", "auth": {"headers": {"X-User": user}}});
+    let mut sio = s.client().await;
+    sio.emit("subscribe", join("42")).await;
+    assert_eq!(sio.next_event().await.0, "presence:subscribed");
+    let mut other = s.client().await;
+    other.emit("subscribe", join("7")).await;
+    assert_eq!(other.next_event().await.0, "presence:subscribed");
+    let mut p = PusherClient::connect(s.addr, KEY).await;
+    p.subscribe_presence(
+        "presence-room",
+        json!({"user_id": 42, "user_info": {"id": 42}}),
+    )
+    .await;
+
+    let (status, _) = signed(
+        &s,
+        "POST",
+        "/apps/app-id/users/42/terminate_connections",
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(p.closed().await);
+    // The Socket.IO socket is disconnected from its namespace (socket.io-client does not
+    // reconnect after a server disconnect).
+    loop {
+        if sio.next_text().await == "41" {
+            break;
+        }
+    }
+    s.publish("presence-room", "Marker", "1", None);
+    let (event, _) = other.next_event().await;
+    assert!(event == "Marker" || event == "presence:leaving", "{event}");
+}
