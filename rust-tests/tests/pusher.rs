@@ -209,13 +209,7 @@ async fn every_ingress_reaches_both_protocols() {
 #[tokio::test]
 async fn to_others_excludes_the_named_socket_of_either_protocol() {
     let s = server(|_| {}).await;
-    let mut sio = s.client().await;
-    sio.subscribe("news").await;
-    let mut p1 = PusherClient::connect(s.addr, KEY).await;
-    let mut p2 = PusherClient::connect(s.addr, KEY).await;
-    p1.subscribe("news").await;
-    p2.subscribe("news").await;
-    s.wait_subscribers("news", 3).await;
+    let (mut sio, mut p1, mut p2) = common::pusher::mixed_room(&s, "news").await;
     let p1_id = p1.socket_id.clone();
     s.publish("news", "NotP1", "1", Some(&p1_id));
     let sio_id = sio.sid.clone();

@@ -3,7 +3,7 @@
 //! connections; bad and stale signatures; apps with channel spaces of their own.
 mod common;
 
-use common::pusher::{ID, KEY, PusherClient, SECRET, now, signed_query};
+use common::pusher::{ID, KEY, PusherClient, SECRET, mixed_room, now, signed_query};
 use common::{TestServer, http};
 use rust_echo_server::config::PusherApp;
 use serde_json::{Value, json};
@@ -44,6 +44,12 @@ async fn signed(s: &TestServer, method: &str, path: &str, body: &str) -> (u16, S
     signed_at(s, method, path, body, &[], (KEY, SECRET, now())).await
 }
 
+/// `terminate_connections` for `user`, answered 200.
+async fn terminate(s: &TestServer, user: &str) {
+    let path = format!("/apps/{ID}/users/{user}/terminate_connections");
+    assert_eq!(signed(s, "POST", &path, "").await.0, 200);
+}
+
 fn events_path(app: &str) -> String {
     format!("/apps/{app}/events")
 }
@@ -53,13 +59,7 @@ fn events_path(app: &str) -> String {
 #[tokio::test]
 async fn signed_events_reach_both_protocols() {
     let s = server().await;
-    let mut sio = s.client().await;
-    sio.subscribe("news").await;
-    let mut p1 = PusherClient::connect(s.addr, KEY).await;
-    let mut p2 = PusherClient::connect(s.addr, KEY).await;
-    p1.subscribe("news").await;
-    p2.subscribe("news").await;
-    s.wait_subscribers("news", 3).await;
+    let (mut sio, mut p1, mut p2) = mixed_room(&s, "news").await;
 
     let body = json!({"name": "Shipped", "channels": ["news"], "data": "{\"id\":1}"}).to_string();
     assert_eq!(
@@ -256,14 +256,7 @@ async fn channels_users_and_terminate() {
         404
     );
 
-    let (status, _) = signed(
-        &s,
-        "POST",
-        "/apps/app-id/users/42/terminate_connections",
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
+    terminate(&s, "42").await;
     assert!(member.closed().await);
     p.send_raw(r#"{"event":"pusher:ping"}"#).await;
     assert_eq!(p.next().await, r#"{"event":"pusher:pong"}"#, "others stay");
@@ -337,14 +330,7 @@ async fn terminate_closes_the_users_sockets_of_both_protocols() {
     )
     .await;
 
-    let (status, _) = signed(
-        &s,
-        "POST",
-        "/apps/app-id/users/42/terminate_connections",
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
+    terminate(&s, "42").await;
     assert!(p.closed().await);
     // The Socket.IO socket is disconnected from its namespace (socket.io-client does not
     // reconnect after a server disconnect).
