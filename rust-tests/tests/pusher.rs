@@ -357,3 +357,36 @@ async fn max_connections_counts_both_protocols() {
         other => panic!("expected a 503, got {other:?}"),
     }
 }
+
+/// Reverb's `rate_limiting`: past `max_attempts` messages in the window each message gets 4301;
+/// with `terminate_on_limit` the connection is closed.
+#[tokio::test]
+async fn message_rate_limit() {
+    let limit = |terminate| rust_echo_server::config::RateLimit {
+        max_attempts: 2,
+        decay: Duration::from_secs(600),
+        terminate,
+    };
+    let limited =
+        r#"{"event":"pusher:error","data":"{\"code\":4301,\"message\":\"Rate limit exceeded\"}"}"#;
+    let s = server(|a| a.rate_limit = Some(limit(false))).await;
+    let mut c = PusherClient::connect(s.addr, KEY).await;
+    for expected in [
+        r#"{"event":"pusher:pong"}"#,
+        r#"{"event":"pusher:pong"}"#,
+        limited,
+        limited,
+    ] {
+        c.send_raw(r#"{"event":"pusher:ping"}"#).await;
+        assert_eq!(c.next().await, expected);
+    }
+    let s = server(|a| a.rate_limit = Some(limit(true))).await;
+    let mut c = PusherClient::connect(s.addr, KEY).await;
+    for _ in 0..3 {
+        c.send_raw(r#"{"event":"pusher:ping"}"#).await;
+    }
+    assert_eq!(c.next().await, r#"{"event":"pusher:pong"}"#);
+    assert_eq!(c.next().await, r#"{"event":"pusher:pong"}"#);
+    assert_eq!(c.next().await, limited);
+    assert!(c.closed().await);
+}

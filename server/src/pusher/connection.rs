@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::{Message as Frame, Utf8Bytes};
 
 use super::error::PusherError;
 use super::frames;
+use super::limit::{Limited, MessageLimit};
 use super::outbox::{Inbox, Outbox, outbox};
 use super::space::{AppSpace, Running};
 use crate::engine::{Engine, dev_log};
@@ -132,6 +133,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut tick = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut activity = Activity::new(ping_interval);
+    let mut limit = conn.space().app.rate_limit.map(MessageLimit::new);
     // Started while the server was already closing.
     let mut open = !*running.closing.borrow_and_update();
     while open {
@@ -145,7 +147,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             read = stream.next() => {
                 activity.seen();
                 match read {
-                    Some(Ok(Frame::Text(text))) => super::subscribe::on_message(conn, &text),
+                    Some(Ok(Frame::Text(text))) => open = on_text(conn, &mut limit, &text),
                     Some(Ok(Frame::Binary(_))) => conn.send(&PusherError::InvalidFormat.frame()),
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {}
                     Some(Ok(Frame::Close(_)) | Err(_)) | None => open = false,
@@ -159,6 +161,27 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     finish(sink, inbox).await;
+}
+
+/// Handle a text message within the app's rate limit; whether the connection stays open.
+fn on_text(conn: &mut Conn, limit: &mut Option<MessageLimit>, text: &str) -> bool {
+    match limit
+        .as_mut()
+        .map_or(Limited::No, |l| l.hit(Instant::now()))
+    {
+        Limited::No => {
+            super::subscribe::on_message(conn, text);
+            true
+        }
+        Limited::Refused => {
+            conn.send(&PusherError::RateLimited.frame());
+            true
+        }
+        Limited::Terminate => {
+            conn.send(&PusherError::RateLimited.frame());
+            false
+        }
+    }
 }
 
 /// When the client was last heard from, and whether it has been pinged since.
