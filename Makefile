@@ -78,8 +78,10 @@ bench-php: setup
 # Side by side with laravel-echo-server 1.6.3 and a raw WebSocket broadcaster (bench/loadgen):
 # fan-out, authorized subscriptions, idle memory, then PHP's publish cost. Tables, then
 # `ratio NAME VALUE` lines; non-zero exit when rust-echo lost a message. The PHP part runs even
-# when the load part fails, so every ratio is printed.
+# when the load part fails, so every ratio is printed. `make bench` also runs the Pusher-protocol
+# fan-out beside Laravel Reverb (bench/loadgen/src/bin/pusher_fanout.rs; needs the Laravel 11 app).
 ECHO_BENCH := bench/loadgen/target/release/echo-bench
+PUSHER_BENCH := bench/loadgen/target/release/pusher-fanout
 bench-quick: setup
 	$(CARGO) build --release -p rust-echo-server -p rust_echo
 	cd bench/loadgen && $(CARGO) build --release
@@ -90,7 +92,8 @@ bench: setup
 	$(CARGO) build --release -p rust-echo-server -p rust_echo
 	cd bench/loadgen && $(CARGO) build --release
 	@status=0; $(ECHO_BENCH) --full --chart $(CURDIR)/docs/benchmarks.png || status=$$?; \
-	  $(PHP_BENCH) bench/php/broadcast_cost.php 100000 || status=1; exit $$status
+	  $(PHP_BENCH) bench/php/broadcast_cost.php 100000 || status=1; \
+	  $(PUSHER_BENCH) --clients 500 --events 200 || status=1; exit $$status
 
 # The reliability suite (bench/reliability, docs/reliability.md) against the release binary and
 # extension: one `figure NAME VALUE` line per measurement, non-zero exit when anything was lost or

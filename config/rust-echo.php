@@ -103,6 +103,12 @@ return [
             'max_message_size' => env('REVERB_APP_MAX_MESSAGE_SIZE'),
             'capacity' => env('REVERB_APP_MAX_CONNECTIONS'),
             'accept_client_events_from' => env('REVERB_APP_ACCEPT_CLIENT_EVENTS_FROM'),
+            'rate_limiting' => [
+                'enabled' => env('REVERB_APP_RATE_LIMITING_ENABLED'),
+                'max_attempts' => env('REVERB_APP_RATE_LIMIT_MAX_ATTEMPTS'),
+                'decay_seconds' => env('REVERB_APP_RATE_LIMIT_DECAY_SECONDS'),
+                'terminate_on_limit' => env('REVERB_APP_RATE_LIMIT_TERMINATE'),
+            ],
         ],
     ],
 

@@ -21,7 +21,7 @@ for (const broadcaster of ['reverb', 'pusher']) {
       const viaPusher = collect((push) => pusher.channel(channel).listen('.Shipped', push));
       const viaSio = collect((push) => sio.channel(channel).listen('.Shipped', push));
       await subscribed(pusher, channel);
-      await waitSubscribed(ctx.server, channel, 1);
+      await waitSubscribed(ctx.server, channel, 2);
       await ctx.server.publish({ channel, name: 'Shipped', data: { id: 1, note: 'a/b "q"' } });
       await ctx.server.publish({ channel, name: 'Shipped', data: { id: 2 } });
       await until(() => viaPusher.length === 2 && viaSio.length === 2, 'both events at both clients');
@@ -40,7 +40,7 @@ for (const broadcaster of ['reverb', 'pusher']) {
       const whispersAtSio = collect((push) => sio.private(room).listenForWhisper('typing', push));
       const sioEvents = collect((push) => sio.private(room).listen('.Shipped', push));
       await subscribed(pusher, `private-${room}`);
-      await waitSubscribed(ctx.server, `private-${room}`, 1);
+      await waitSubscribed(ctx.server, `private-${room}`, 2);
 
       pusher.private(room).whisper('typing', { from: 'pusher' });
       sio.private(room).whisper('typing', { from: 'sio' });

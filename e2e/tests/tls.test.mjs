@@ -1,5 +1,6 @@
 // `protocol: "https"`: laravel-echo on socket.io-client 4 over wss with a self-signed certificate
-// made here, and SIGHUP swapping the certificate while that client stays connected.
+// made here, and SIGHUP swapping the certificate while that client stays connected; the Pusher
+// protocol over wss on the same listener.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
+import { createRequire } from 'node:module';
 import Echo from 'laravel-echo';
 import { clients, startServer, collect, until, within } from '../lib/harness.mjs';
+
+const WebSocket = createRequire(import.meta.url)('ws');
 
 /** A self-signed certificate for 127.0.0.1 with common name `cn`. */
 function selfSigned(dir, cn) {
@@ -104,6 +108,34 @@ test('wss with socket.io-client 4; SIGHUP reloads the certificate without droppi
     assert.deepEqual(got, [{ n: 1 }, { n: 2 }]);
     assert.deepEqual(disconnects, []);
     echo.disconnect();
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the Pusher protocol over wss on the same TLS listener', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rust-echo-tls-'));
+  const a = selfSigned(dir, 'cert-a');
+  const server = await startServer({
+    protocol: 'https',
+    sslCertPath: a.cert,
+    sslKeyPath: a.key,
+    metrics: { enabled: false },
+    apps: [{ id: 'tls-id', key: 'tls-key', secret: 'tls-secret' }],
+  });
+  try {
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/app/tls-key?protocol=7`, { ca: a.pem });
+    const frames = collect((push) => ws.on('message', (d) => push(JSON.parse(d.toString()))));
+    await until(() => frames.length === 1, 'connection_established over wss');
+    assert.equal(frames[0].event, 'pusher:connection_established');
+    ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'news' } }));
+    await until(() => frames.length === 2, 'subscription_succeeded');
+    assert.deepEqual(frames[1], { event: 'pusher_internal:subscription_succeeded', data: '{}', channel: 'news' });
+    assert.equal(await publish(server.port, a.pem, { channel: 'news', name: 'Posted', data: { n: 1 } }), 200);
+    await until(() => frames.length === 3, 'the event over wss');
+    assert.deepEqual(frames[2], { event: 'Posted', data: '{"n":1}', channel: 'news' });
+    ws.close();
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ namespace RustEcho\Tests\Laravel;
 use RustEcho\Tests\Support\EchoServer;
 use RustEcho\Tests\Support\Paths;
 use RustEcho\Tests\Support\Process;
+use RustEcho\Tests\Support\Wait;
 
 /**
  * `php artisan rust-echo:serve` and `rust-echo:status` as an operator runs them.
@@ -92,7 +93,9 @@ final class CommandTest extends TestCase
         $this->waitUntilServing($port, $serve);
         $this->assertStringContainsString('run by the rust-echo binary (' . Paths::binary() . ')', $serve->output());
         $this->assertStringContainsString('Transports: shared-memory ring, HTTP API', $serve->output());
-        $this->assertStringContainsString("Listening on the shared-memory ring rust-echo-$port", $serve->output());
+        // The binary prints the line once start-up returns, which may be just after it answers.
+        $ring = "Listening on the shared-memory ring rust-echo-$port";
+        Wait::until($ring, fn () => str_contains($serve->output(), $ring), fn () => $serve->output());
         $serve->signal(SIGTERM);
         $this->assertSame(0, $serve->wait(15), $serve->errors());
         $this->assertFalse(@file_get_contents("http://127.0.0.1:$port/"));

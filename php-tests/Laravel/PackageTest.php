@@ -69,13 +69,13 @@ final class PackageTest extends TestCase
             ['id' => 1, 'key' => 'k', 'secret' => 's', 'ping_interval' => '30', 'capacity' => null],
             ['id' => 'x', 'key' => 'k2', 'secret' => ''],
             ['id' => 'y', 'key' => 'k3', 'secret' => 's3', 'allowed_origins' => ['*.example.com'],
-                'accept_client_events_from' => 'all'],
+                'accept_client_events_from' => 'all', 'rate_limiting' => ['enabled' => 'true', 'max_attempts' => '9']],
         ]]);
         $this->assertSame(
             [
                 ['id' => '1', 'key' => 'k', 'secret' => 's', 'pingInterval' => '30'],
                 ['id' => 'y', 'key' => 'k3', 'secret' => 's3', 'allowedOrigins' => ['*.example.com'],
-                    'acceptClientEventsFrom' => 'all'],
+                    'acceptClientEventsFrom' => 'all', 'rateLimiting' => ['enabled' => true, 'maxAttempts' => '9']],
             ],
             ServerConfig::fromLaravel($this->app['config'])['apps'],
         );

@@ -65,6 +65,23 @@ final class App
     }
 
     /**
+     * The REVERB_APP_* values of the app's .env (what `install:broadcasting` wrote).
+     *
+     * @return array<string, string>
+     */
+    public function reverbEnv(): array
+    {
+        $values = [];
+        foreach (file($this->dir . '/.env', FILE_IGNORE_NEW_LINES) ?: [] as $line) {
+            if (preg_match('/^(REVERB_APP_(?:ID|KEY|SECRET))=(.*)$/', $line, $m)) {
+                $values[$m[1]] = trim($m[2], '"\'');
+            }
+        }
+
+        return $values;
+    }
+
+    /**
      * Whether ext-swoole is installed in this PHP (not necessarily enabled).
      */
     public static function hasSwoole(): bool

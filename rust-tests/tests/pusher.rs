@@ -153,7 +153,8 @@ async fn every_ingress_reaches_both_protocols() {
     sio.subscribe("news").await;
     let mut p = PusherClient::connect(s.addr, KEY).await;
     assert_eq!(p.subscribe("news").await, SUCCEEDED_NEWS);
-    s.wait_subscribers("news", 1).await;
+    // laravel-echo-server's API counts both protocols' sockets: one channel space.
+    s.wait_subscribers("news", 2).await;
     let mut ring = Producer::new(&s.handle.ring_info().expect("ring").name).expect("producer");
 
     // One at a time: ingresses are not ordered against each other.
@@ -208,13 +209,7 @@ async fn every_ingress_reaches_both_protocols() {
 #[tokio::test]
 async fn to_others_excludes_the_named_socket_of_either_protocol() {
     let s = server(|_| {}).await;
-    let mut sio = s.client().await;
-    sio.subscribe("news").await;
-    let mut p1 = PusherClient::connect(s.addr, KEY).await;
-    let mut p2 = PusherClient::connect(s.addr, KEY).await;
-    p1.subscribe("news").await;
-    p2.subscribe("news").await;
-    s.wait_subscribers("news", 1).await;
+    let (mut sio, mut p1, mut p2) = common::pusher::mixed_room(&s, "news").await;
     let p1_id = p1.socket_id.clone();
     s.publish("news", "NotP1", "1", Some(&p1_id));
     let sio_id = sio.sid.clone();
@@ -361,4 +356,37 @@ async fn max_connections_counts_both_protocols() {
         }
         other => panic!("expected a 503, got {other:?}"),
     }
+}
+
+/// Reverb's `rate_limiting`: past `max_attempts` messages in the window each message gets 4301;
+/// with `terminate_on_limit` the connection is closed.
+#[tokio::test]
+async fn message_rate_limit() {
+    let limit = |terminate| rust_echo_server::config::RateLimit {
+        max_attempts: 2,
+        decay: Duration::from_secs(600),
+        terminate,
+    };
+    let limited =
+        r#"{"event":"pusher:error","data":"{\"code\":4301,\"message\":\"Rate limit exceeded\"}"}"#;
+    let s = server(|a| a.rate_limit = Some(limit(false))).await;
+    let mut c = PusherClient::connect(s.addr, KEY).await;
+    for expected in [
+        r#"{"event":"pusher:pong"}"#,
+        r#"{"event":"pusher:pong"}"#,
+        limited,
+        limited,
+    ] {
+        c.send_raw(r#"{"event":"pusher:ping"}"#).await;
+        assert_eq!(c.next().await, expected);
+    }
+    let s = server(|a| a.rate_limit = Some(limit(true))).await;
+    let mut c = PusherClient::connect(s.addr, KEY).await;
+    for _ in 0..3 {
+        c.send_raw(r#"{"event":"pusher:ping"}"#).await;
+    }
+    assert_eq!(c.next().await, r#"{"event":"pusher:pong"}"#);
+    assert_eq!(c.next().await, r#"{"event":"pusher:pong"}"#);
+    assert_eq!(c.next().await, limited);
+    assert!(c.closed().await);
 }

@@ -3,7 +3,7 @@
 //! connections; bad and stale signatures; apps with channel spaces of their own.
 mod common;
 
-use common::pusher::{ID, KEY, PusherClient, SECRET, now, signed_query};
+use common::pusher::{ID, KEY, PusherClient, SECRET, mixed_room, now, signed_query};
 use common::{TestServer, http};
 use rust_echo_server::config::PusherApp;
 use serde_json::{Value, json};
@@ -44,6 +44,12 @@ async fn signed(s: &TestServer, method: &str, path: &str, body: &str) -> (u16, S
     signed_at(s, method, path, body, &[], (KEY, SECRET, now())).await
 }
 
+/// `terminate_connections` for `user`, answered 200.
+async fn terminate(s: &TestServer, user: &str) {
+    let path = format!("/apps/{ID}/users/{user}/terminate_connections");
+    assert_eq!(signed(s, "POST", &path, "").await.0, 200);
+}
+
 fn events_path(app: &str) -> String {
     format!("/apps/{app}/events")
 }
@@ -53,13 +59,7 @@ fn events_path(app: &str) -> String {
 #[tokio::test]
 async fn signed_events_reach_both_protocols() {
     let s = server().await;
-    let mut sio = s.client().await;
-    sio.subscribe("news").await;
-    let mut p1 = PusherClient::connect(s.addr, KEY).await;
-    let mut p2 = PusherClient::connect(s.addr, KEY).await;
-    p1.subscribe("news").await;
-    p2.subscribe("news").await;
-    s.wait_subscribers("news", 1).await;
+    let (mut sio, mut p1, mut p2) = mixed_room(&s, "news").await;
 
     let body = json!({"name": "Shipped", "channels": ["news"], "data": "{\"id\":1}"}).to_string();
     assert_eq!(
@@ -202,7 +202,7 @@ async fn channels_users_and_terminate() {
     member
         .subscribe_presence("presence-room", json!({"user_id": 42, "user_info": {}}))
         .await;
-    s.wait_subscribers("news", 1).await;
+    s.wait_subscribers("news", 2).await;
 
     let get = |path: &'static str, params: &'static [(&'static str, &'static str)]| {
         let s = &s;
@@ -256,14 +256,7 @@ async fn channels_users_and_terminate() {
         404
     );
 
-    let (status, _) = signed(
-        &s,
-        "POST",
-        "/apps/app-id/users/42/terminate_connections",
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
+    terminate(&s, "42").await;
     assert!(member.closed().await);
     p.send_raw(r#"{"event":"pusher:ping"}"#).await;
     assert_eq!(p.next().await, r#"{"event":"pusher:pong"}"#, "others stay");
@@ -311,4 +304,42 @@ async fn apps_have_their_own_channel_spaces() {
         other.next().await,
         r#"{"event":"Marker","data":"4","channel":"news"}"#
     );
+}
+
+/// `terminate_connections` closes the user's sockets of both protocols, and only those.
+#[tokio::test]
+async fn terminate_closes_the_users_sockets_of_both_protocols() {
+    let auth = common::AuthStub::laravel().await;
+    let url = auth.url.clone();
+    let s = TestServer::start(move |c| {
+        c.apps = vec![PusherApp::new(ID, KEY, SECRET)];
+        c.auth_host = vec![url];
+    })
+    .await;
+    let join = |user: &'static str| json!({"channel": "presence-room", "auth": {"headers": {"X-User": user}}});
+    let mut sio = s.client().await;
+    sio.emit("subscribe", join("42")).await;
+    assert_eq!(sio.next_event().await.0, "presence:subscribed");
+    let mut other = s.client().await;
+    other.emit("subscribe", join("7")).await;
+    assert_eq!(other.next_event().await.0, "presence:subscribed");
+    let mut p = PusherClient::connect(s.addr, KEY).await;
+    p.subscribe_presence(
+        "presence-room",
+        json!({"user_id": 42, "user_info": {"id": 42}}),
+    )
+    .await;
+
+    terminate(&s, "42").await;
+    assert!(p.closed().await);
+    // The Socket.IO socket is disconnected from its namespace (socket.io-client does not
+    // reconnect after a server disconnect).
+    loop {
+        if sio.next_text().await == "41" {
+            break;
+        }
+    }
+    s.publish("presence-room", "Marker", "1", None);
+    let (event, _) = other.next_event().await;
+    assert!(event == "Marker" || event == "presence:leaving", "{event}");
 }

@@ -175,7 +175,7 @@ async fn client_events_from_members() {
     b.subscribe_private(chat).await;
     let mut sio = Client::connect(s.addr, 4).await;
     sio.subscribe(chat).await;
-    s.wait_subscribers(chat, 1).await;
+    s.wait_subscribers(chat, 3).await;
 
     a.send(json!({"event": "client-typing", "channel": chat, "data": {"typing": true}}))
         .await;
@@ -318,5 +318,44 @@ async fn client_events_are_rate_limited() {
     assert_eq!(
         b.next().await,
         r#"{"event":"Marker","data":"1","channel":"private-chat"}"#
+    );
+}
+
+/// A user present through both protocols is one member: its second socket, of the other
+/// protocol, announces nothing, and the user leaves only with its last socket.
+#[tokio::test]
+async fn one_user_on_both_protocols_is_one_member() {
+    let auth = AuthStub::laravel().await;
+    let s = server(&auth, |_| {}).await;
+    let room = "presence-room";
+    let mut watcher = PusherClient::connect(s.addr, KEY).await;
+    watcher
+        .subscribe_presence(room, json!({"user_id": 9, "user_info": {"id": 9}}))
+        .await;
+    let mut p = PusherClient::connect(s.addr, KEY).await;
+    p.subscribe_presence(room, json!({"user_id": 5, "user_info": {"id": 5}}))
+        .await;
+    assert!(watcher.next().await.contains("member_added"));
+    let mut sio = Client::connect(s.addr, 4).await;
+    sio.emit(
+        "subscribe",
+        json!({"channel": room, "auth": {"headers": {"X-User": "5"}}}),
+    )
+    .await;
+    let (event, args) = sio.next_event().await;
+    assert_eq!(event, "presence:subscribed");
+    assert_eq!(args[1].as_array().expect("members").len(), 2, "{args:?}");
+    drop(p);
+    s.wait_connections(2).await;
+    // User 5 is still there through Socket.IO: the next thing the watcher hears is the marker.
+    s.publish(room, "Marker", "1", None);
+    assert_eq!(
+        watcher.next().await,
+        r#"{"event":"Marker","data":"1","channel":"presence-room"}"#
+    );
+    sio.emit("unsubscribe", json!({"channel": room})).await;
+    assert_eq!(
+        watcher.next().await,
+        r#"{"event":"pusher_internal:member_removed","data":"{\"user_id\":5}","channel":"presence-room"}"#
     );
 }

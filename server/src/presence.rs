@@ -301,6 +301,19 @@ impl Presence {
             .unwrap_or_default()
     }
 
+    /// Every socket recorded as `user` (its `user_id` as a string), in any channel.
+    pub fn sockets_of_user(&self, user: &str) -> Vec<Sid> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            for roster in lock(shard).values() {
+                if let Some(records) = roster.users.get(user) {
+                    out.extend(records.values().map(|(sid, _)| *sid));
+                }
+            }
+        }
+        out
+    }
+
     /// Number of presence channels with at least one member.
     pub fn channel_count(&self) -> usize {
         self.shards.iter().map(|s| lock(s).len()).sum()

@@ -126,9 +126,10 @@ class ServeCommand extends Command
      */
     protected function banner(array $config, string $how): void
     {
-        [$first, $transports, $auth] = (new ServeBanner($config))->lines($how);
-        $this->info($first);
-        $this->line($transports);
-        $this->line($auth);
+        $lines = (new ServeBanner($config))->lines($how);
+        $this->info(array_shift($lines));
+        foreach ($lines as $line) {
+            $this->line($line);
+        }
     }
 }

@@ -32,13 +32,19 @@ class ServeBanner
         $authHost = $c['authHost'] ?? '(default host)';
         $authHost = is_array($authHost) ? implode(' | ', $authHost) : $authHost;
 
-        return [
+        $lines = [
             "rust-echo on $where$path, run by $how",
             '  Transports: ' . implode(', ', $this->transports()),
             isset($c['authEndpoint'])
                 ? '  Auth endpoint: ' . $authHost . $c['authEndpoint']
                 : '  Auth host: ' . $authHost,
         ];
+        foreach ((array) ($c['apps'] ?? []) as $app) {
+            $port = isset($c['pusherPort']) ? " (also on port {$c['pusherPort']})" : '';
+            $lines[] = "  Pusher protocol: app {$app['id']} at /app/{$app['key']}$port";
+        }
+
+        return $lines;
     }
 
     /**

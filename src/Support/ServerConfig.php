@@ -117,6 +117,12 @@ class ServerConfig
                 'maxMessageSize' => $app['max_message_size'] ?? null,
                 'capacity' => $app['capacity'] ?? null,
                 'acceptClientEventsFrom' => $app['accept_client_events_from'] ?? null,
+                'rateLimiting' => [
+                    'enabled' => self::flag($app['rate_limiting']['enabled'] ?? null),
+                    'maxAttempts' => $app['rate_limiting']['max_attempts'] ?? null,
+                    'decaySeconds' => $app['rate_limiting']['decay_seconds'] ?? null,
+                    'terminateOnLimit' => self::flag($app['rate_limiting']['terminate_on_limit'] ?? null),
+                ],
             ]);
         }
 

@@ -65,6 +65,21 @@ pub fn signed_query(
     format!("{query}&auth_signature={signature}")
 }
 
+/// A Socket.IO client and two Pusher clients in `channel` (the default app's key), joined.
+pub async fn mixed_room(
+    s: &super::TestServer,
+    channel: &str,
+) -> (super::Client, PusherClient, PusherClient) {
+    let mut sio = s.client().await;
+    sio.subscribe(channel).await;
+    let mut p1 = PusherClient::connect(s.addr, KEY).await;
+    let mut p2 = PusherClient::connect(s.addr, KEY).await;
+    p1.subscribe(channel).await;
+    p2.subscribe(channel).await;
+    s.wait_subscribers(channel, 3).await;
+    (sio, p1, p2)
+}
+
 pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -76,9 +76,13 @@ pub(super) async fn list(
     let io = &state.engine.io;
     let rooms = io.rooms().await.unwrap_or_default();
     let prefix = query.filter_by_prefix.as_deref().unwrap_or("");
+    // One channel space: the default Pusher app's sockets and the other nodes' count too.
     let mut counts = crate::cluster::api::other_nodes_counts(&state.engine)
         .await
         .unwrap_or_default();
+    for (room, count) in state.engine.pusher.default_channels() {
+        *counts.entry(room).or_insert(0) += count as u64;
+    }
     for room in rooms {
         let count = io.to(room.clone()).sockets().len() as u64;
         *counts.entry(room.into_owned()).or_insert(0) += count;
@@ -101,12 +105,13 @@ pub(super) async fn show(
     _: Authorized,
     Path((_, channel)): Path<(String, String)>,
 ) -> ApiResult {
-    let local = state.engine.io.to(channel.clone()).sockets().len() as u64;
+    let local = state.engine.io.to(channel.clone()).sockets().len()
+        + state.engine.pusher.default_count(&channel);
     let others = crate::cluster::api::other_nodes_counts(&state.engine)
         .await
         .and_then(|c| c.get(&channel).copied())
         .unwrap_or(0);
-    let count = local + others;
+    let count = local as u64 + others;
     let mut body = json!({ "subscription_count": count, "occupied": count > 0 });
     if ChannelKind::of(&channel) == ChannelKind::Presence {
         body["user_count"] = json!(users_of(&state, &channel).await.len());

@@ -1,6 +1,7 @@
 //! The HTTP API on the Socket.IO port (laravel-echo-server's routes, JSON bodies and status
 //! codes): `GET /`, `/apps/:appId/status|channels|channels/:c|channels/:c/users` and
-//! `POST /apps/:appId/events`, authorized by the configured `clients`.
+//! `POST /apps/:appId/events`, authorized by the configured `clients`. Channel counts include the
+//! default Pusher app's sockets (one channel space).
 
 mod channels;
 mod error;

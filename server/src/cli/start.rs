@@ -93,6 +93,7 @@ async fn serve(config: Config) -> ExitCode {
         }
     );
     let subscribers = config.subscribers;
+    let apps = config.apps.clone();
     let scheme = if config.protocol == Protocol::Https {
         "https"
     } else {
@@ -119,6 +120,12 @@ async fn serve(config: Config) -> ExitCode {
     }
     if let Some(ring) = handle.ring_info() {
         println!("✔  Listening on the shared-memory ring {}", ring.name);
+    }
+    for app in &apps {
+        println!("✔  Pusher protocol for app {} at /app/{}", app.id, app.key);
+    }
+    if let Some(pusher) = handle.pusher_addr() {
+        println!("✔  Pusher protocol also on port {}", pusher.port());
     }
     if let Some(node) = handle.node_id() {
         println!("✔  Cluster node {node}");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::schema::NonEmpty;
-use super::values::{Count, List, Text};
+use super::values::{Count, Flag, List, Text};
 
 /// One `apps[]` entry as written in the file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,6 +41,38 @@ pub struct AppEntry {
     /// Who may send client events: `members`, `all` or `none`.
     #[serde(default)]
     pub accept_client_events_from: Option<Text>,
+    /// Reverb's per-connection message rate limit.
+    #[serde(default)]
+    pub rate_limiting: Option<RateLimitingEntry>,
+}
+
+/// `apps[].rateLimiting`, as Reverb's `rate_limiting`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", expecting = "an object")]
+pub struct RateLimitingEntry {
+    /// Off unless `true`.
+    #[serde(default)]
+    pub enabled: Flag,
+    /// Messages a connection may send per window (Reverb's default 60).
+    #[serde(default)]
+    pub max_attempts: Option<Count<1, { u32::MAX as u64 }>>,
+    /// The window, seconds (Reverb's default 60).
+    #[serde(default)]
+    pub decay_seconds: Option<Count<1>>,
+    /// Close the connection at the limit, instead of refusing each message past it.
+    #[serde(default)]
+    pub terminate_on_limit: Flag,
+}
+
+/// A connection's message rate limit (Reverb's `rate_limiting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Messages per window.
+    pub max_attempts: u32,
+    /// The window, counted from its first message.
+    pub decay: Duration,
+    /// Close the connection when a message is refused.
+    pub terminate: bool,
 }
 
 /// Who may send `client-*` events (Reverb's `accept_client_events_from`).
@@ -75,6 +107,8 @@ pub struct PusherApp {
     pub capacity: Option<usize>,
     /// Who may send client events.
     pub client_events: ClientEvents,
+    /// Messages a connection may send; `None`: no limit (Reverb's default).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl PusherApp {
@@ -90,6 +124,7 @@ impl PusherApp {
             max_message_size: 10_000,
             capacity: None,
             client_events: ClientEvents::Members,
+            rate_limit: None,
         }
     }
 }
@@ -112,6 +147,13 @@ pub(super) fn build(entries: Vec<AppEntry>) -> Result<Vec<PusherApp>, String> {
             app.max_message_size = n.to_usize();
         }
         app.capacity = e.capacity.map(|n| n.to_usize());
+        app.rate_limit = e.rate_limiting.filter(|r| r.enabled.0).map(|r| RateLimit {
+            max_attempts: r
+                .max_attempts
+                .map_or(60, |Count(n)| u32::try_from(n).unwrap_or(u32::MAX)),
+            decay: Duration::from_secs(r.decay_seconds.map_or(60, |Count(s)| s)),
+            terminate: r.terminate_on_limit.0,
+        });
         if let Some(Text(from)) = e.accept_client_events_from {
             app.client_events = match from.as_str() {
                 "members" => ClientEvents::Members,

@@ -27,7 +27,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::ConfigError;
-pub use apps::{ClientEvents, PusherApp};
+pub use apps::{ClientEvents, PusherApp, RateLimit};
 pub use model::{
     ApiClient, ApiOriginAllow, ClusterConfig, Config, Limits, MetricsConfig, Protocol, RedisConfig,
     SentinelConfig, ShmConfig, SocketIoOptions, Subscribers, TlsFiles,

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::{Message as Frame, Utf8Bytes};
 
 use super::error::PusherError;
 use super::frames;
+use super::limit::{Limited, MessageLimit};
 use super::outbox::{Inbox, Outbox, outbox};
 use super::space::{AppSpace, Running};
 use crate::engine::{Engine, dev_log};
@@ -131,8 +132,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let mut tick = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last_seen = Instant::now();
-    let mut pinged = false;
+    let mut activity = Activity::new(ping_interval);
+    let mut limit = conn.space().app.rate_limit.map(MessageLimit::new);
     // Started while the server was already closing.
     let mut open = !*running.closing.borrow_and_update();
     while open {
@@ -144,35 +145,85 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             read = stream.next() => {
-                last_seen = Instant::now();
-                pinged = false;
+                activity.seen();
                 match read {
-                    Some(Ok(Frame::Text(text))) => super::subscribe::on_message(conn, &text),
+                    Some(Ok(Frame::Text(text))) => open = on_text(conn, &mut limit, &text),
                     Some(Ok(Frame::Binary(_))) => conn.send(&PusherError::InvalidFormat.frame()),
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {}
                     Some(Ok(Frame::Close(_)) | Err(_)) | None => open = false,
                 }
             }
-            _ = tick.tick() => {
-                if last_seen.elapsed() < ping_interval {
-                    continue;
-                }
-                if pinged {
-                    conn.send(&PusherError::PongTimeout.frame());
-                    break;
-                }
-                pinged = true;
-                conn.send(&frames::bare("pusher:ping", None));
-            }
+            _ = tick.tick() => open = activity.tick(conn),
             () = inbox.hangup.notified() => break,
             changed = running.closing.changed() => {
-                if changed.is_err() || *running.closing.borrow_and_update() {
-                    break;
-                }
+                open = changed.is_ok() && !*running.closing.borrow_and_update();
             }
         }
     }
-    // Write what is already queued (an error, the last events), then close.
+    finish(sink, inbox).await;
+}
+
+/// Handle a text message within the app's rate limit; whether the connection stays open.
+fn on_text(conn: &mut Conn, limit: &mut Option<MessageLimit>, text: &str) -> bool {
+    match limit
+        .as_mut()
+        .map_or(Limited::No, |l| l.hit(Instant::now()))
+    {
+        Limited::No => {
+            super::subscribe::on_message(conn, text);
+            true
+        }
+        Limited::Refused => {
+            conn.send(&PusherError::RateLimited.frame());
+            true
+        }
+        Limited::Terminate => {
+            conn.send(&PusherError::RateLimited.frame());
+            false
+        }
+    }
+}
+
+/// When the client was last heard from, and whether it has been pinged since.
+struct Activity {
+    interval: Duration,
+    last_seen: Instant,
+    pinged: bool,
+}
+
+impl Activity {
+    fn new(interval: Duration) -> Self {
+        Activity {
+            interval,
+            last_seen: Instant::now(),
+            pinged: false,
+        }
+    }
+
+    /// The client sent something.
+    fn seen(&mut self) {
+        self.last_seen = Instant::now();
+        self.pinged = false;
+    }
+
+    /// A tick of the ping interval: ping a client silent for a whole interval; one that stayed
+    /// silent since its ping gets 4201. Whether the connection stays open.
+    fn tick(&mut self, conn: &Conn) -> bool {
+        if self.last_seen.elapsed() < self.interval {
+            return true;
+        }
+        if self.pinged {
+            conn.send(&PusherError::PongTimeout.frame());
+            return false;
+        }
+        self.pinged = true;
+        conn.send(&frames::bare("pusher:ping", None));
+        true
+    }
+}
+
+/// Write what is already queued (an error, the last events), then close.
+async fn finish<S: AsyncRead + AsyncWrite + Unpin>(mut sink: Sink<S>, mut inbox: Inbox) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
         while let Ok(frame) = inbox.rx.try_recv() {
             if sink.feed(Frame::Text(frame)).await.is_err() {

@@ -13,7 +13,8 @@
 //! - `members`: presence across both protocols;
 //! - `client_event`: `client-*` events;
 //! - `frames`: the JSON frames, in and out; `error`: `pusher:error` codes;
-//! - `signature`: HMAC-SHA256 signatures; `origin`: `allowed_origins`;
+//! - `signature`: HMAC-SHA256 signatures; `origin`: `allowed_origins`; `limit`: Reverb's
+//!   per-connection message rate limit;
 //! - `api`: the HTTP API with request signing (`/apps/{id}/events`, ...).
 
 pub(crate) mod api;
@@ -22,6 +23,7 @@ mod client_event;
 mod connection;
 mod error;
 mod frames;
+mod limit;
 pub(crate) mod members;
 mod origin;
 mod outbox;

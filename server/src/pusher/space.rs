@@ -96,6 +96,19 @@ impl Pusher {
         self.apps.first()
     }
 
+    /// Pusher sockets of the default app in `channel` (they share the Socket.IO channels).
+    pub(crate) fn default_count(&self, channel: &str) -> usize {
+        self.default_space()
+            .map_or(0, |s| s.channels.count(channel))
+    }
+
+    /// The default app's channels with their Pusher socket counts.
+    pub(crate) fn default_channels(&self) -> Vec<(String, usize)> {
+        self.default_space()
+            .map(|s| s.channels.all())
+            .unwrap_or_default()
+    }
+
     /// A Socket.IO member joined a presence channel (the user's first socket there).
     pub(crate) fn socketio_member_joined(&self, engine: &Engine, channel: &str, member: &Member) {
         if let Some(space) = self.default_space() {

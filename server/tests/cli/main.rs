@@ -288,6 +288,37 @@ fn environment_overrides_the_file() {
     );
 }
 
+/// A Reverb `.env` in the working directory makes its app the Pusher app, as the banner says;
+/// `--no-env` (how `rust-echo:serve` runs the binary) reads no variable.
+#[test]
+fn reverb_env_makes_the_pusher_app() {
+    let dir = temp_dir("reverb-env");
+    write_config(&dir);
+    std::fs::write(
+        dir.join(".env"),
+        "REVERB_APP_ID=743051\nREVERB_APP_KEY=pssrf76myf3ufjk29711\nREVERB_APP_SECRET=\"s3cret\"\n",
+    )
+    .unwrap();
+    let start = |extra: &[&str]| {
+        let mut child = Command::new(BIN)
+            .arg("start")
+            .args(extra)
+            .current_dir(&dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let banner = banner_until_ready(&mut child);
+        signal(&child, "TERM");
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        banner
+    };
+    let line = "✔  Pusher protocol for app 743051 at /app/pssrf76myf3ufjk29711".to_owned();
+    assert!(start(&[]).contains(&line));
+    assert!(!start(&["--no-env"]).iter().any(|l| l.contains("Pusher")));
+}
+
 /// `--log-format json` writes one JSON object per log line.
 #[test]
 fn json_logs() {

@@ -136,7 +136,9 @@ fn pusher_apps() {
             {"id": "1", "key": "k1", "secret": "s1"},
             {"id": "2", "key": "k2", "secret": "s2", "allowedOrigins": ["*.example.com"],
              "pingInterval": 5, "activityTimeout": 7, "maxMessageSize": 100, "capacity": 3,
-             "acceptClientEventsFrom": "all"}
+             "acceptClientEventsFrom": "all",
+             "rateLimiting": {"enabled": true, "maxAttempts": 5, "terminateOnLimit": true}},
+            {"id": "3", "key": "k3", "secret": "s3", "rateLimiting": {"enabled": false, "maxAttempts": 5}}
         ]}),
         "test",
     )
@@ -152,6 +154,16 @@ fn pusher_apps() {
     assert_eq!(apps[1].max_message_size, 100);
     assert_eq!(apps[1].capacity, Some(3));
     assert_eq!(apps[1].client_events, crate::config::ClientEvents::All);
+    assert_eq!(
+        apps[1].rate_limit,
+        Some(crate::config::RateLimit {
+            max_attempts: 5,
+            decay: Duration::from_secs(60),
+            terminate: true
+        })
+    );
+    assert_eq!(apps[2].rate_limit, None, "off unless enabled");
+    assert_eq!(apps[0].rate_limit, None);
 
     let err = Config::from_value(
         &json!({"apps": [{"id": "1", "key": "k", "secret": "s"}, {"id": "1", "key": "k2", "secret": "s"}]}),

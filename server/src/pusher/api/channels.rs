@@ -109,8 +109,8 @@ pub(super) async fn users(
     Ok(Json(json!({ "users": users })))
 }
 
-/// `POST /apps/{id}/users/{user}/terminate_connections`: close the app's Pusher sockets that
-/// joined a presence channel as that user.
+/// `POST /apps/{id}/users/{user}/terminate_connections`: close the app's sockets that joined a
+/// presence channel as that user: Pusher sockets, and for the default app Socket.IO sockets.
 pub(super) async fn terminate(
     State(engine): State<Arc<Engine>>,
     Path((_, user)): Path<(String, String)>,
@@ -118,5 +118,12 @@ pub(super) async fn terminate(
 ) -> Answer {
     let space = &engine.pusher.apps[signed.app];
     space.channels.hangup_user(&user);
+    if space.is_default() {
+        for sid in engine.presence.sockets_of_user(&user) {
+            if let Some(socket) = engine.io.get_socket(sid) {
+                let _ = socket.disconnect(); // already gone: nothing to do
+            }
+        }
+    }
     Ok(Json(json!({})))
 }
