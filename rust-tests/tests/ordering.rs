@@ -133,6 +133,11 @@ async fn subscribe_unsubscribe_subscribe_ends_subscribed() {
         subscribe(&mut c, channel, 7).await;
         unsubscribe(&mut c, channel).await;
         subscribe(&mut c, channel, 7).await;
+        // The first subscribe alone can show one subscriber; a marker subscribed after the three
+        // takes effect after all of them, so once it shows, the last subscribe has too.
+        let marker = format!("marker-{channel}");
+        subscribe(&mut c, &marker, 7).await;
+        wait_subscribers(&s, &marker, 1).await;
         wait_subscribers(&s, channel, 1).await;
         s.publish(channel, "E", "1", None);
         // A presence channel lists its members on every granted subscribe: once when the first
