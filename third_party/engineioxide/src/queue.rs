@@ -6,7 +6,9 @@
 //! that a burst added, so an idle socket pays for its busiest moment. This queue has the same
 //! bound, `try_send` / `try_reserve` / `recv` / `close` semantics, but stores packets in a
 //! `VecDeque` that is released each time the consumer drains it: an idle socket holds one small
-//! `Arc` and nothing else. The lock is a short `std::sync::Mutex` section (never held across an
+//! `Arc` and nothing else. It also holds the socket's one volatile slot (the latest volatile
+//! packet, overwritten by the next), which was a separate `tokio::sync::watch` channel (about
+//! 500 bytes per socket). The lock is a short `std::sync::Mutex` section (never held across an
 //! await); the consumer's waker is woken outside it.
 
 use std::{
@@ -23,6 +25,8 @@ struct State<T> {
     /// Slots promised to outstanding [`Permit`]s; they count against the bound.
     reserved: usize,
     closed: bool,
+    /// The latest volatile packet not yet taken; a new one replaces it.
+    volatile: Option<T>,
     rx_waker: Option<Waker>,
 }
 
@@ -79,6 +83,7 @@ pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
             items: VecDeque::new(),
             reserved: 0,
             closed: false,
+            volatile: None,
             rx_waker: None,
         }),
         closed: Notify::new(),
@@ -145,6 +150,22 @@ impl<T> Sender<T> {
         })
     }
 
+    /// Puts `item` in the volatile slot, replacing one not yet taken; `false` once closed.
+    pub fn set_volatile(&self, item: T) -> bool {
+        let waker = {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return false;
+            }
+            state.volatile = Some(item);
+            state.rx_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
     pub fn is_closed(&self) -> bool {
         self.shared.lock().closed
     }
@@ -193,14 +214,18 @@ pub(crate) struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// The next packet; `None` once the queue is closed and drained.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// The next queued packet, else the volatile one; `None` once closed and drained (a
+    /// volatile packet left then is dropped).
+    pub fn poll_recv_any(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = self.shared.lock();
         if let Some(item) = Self::pop(&mut state) {
             return Poll::Ready(Some(item));
         }
         if state.closed {
             return Poll::Ready(None);
+        }
+        if let Some(item) = state.volatile.take() {
+            return Poll::Ready(Some(item));
         }
         match &state.rx_waker {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -209,8 +234,8 @@ impl<T> Receiver<T> {
         Poll::Pending
     }
 
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub async fn recv_any(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv_any(cx)).await
     }
 
     /// The next packet if one is queued.
@@ -306,9 +331,9 @@ mod tests {
         assert!(matches!(tx.try_reserve(), Err(TrySendError::Closed(()))));
         assert_eq!(tx.send_unbounded(3), Err(3));
         permit.send(4);
-        assert_eq!(rx.recv().now_or_never(), Some(Some(1)));
-        assert_eq!(rx.recv().now_or_never(), Some(Some(4)));
-        assert_eq!(rx.recv().now_or_never(), Some(None));
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(1)));
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(4)));
+        assert_eq!(rx.recv_any().now_or_never(), Some(None));
     }
 
     #[test]
@@ -320,11 +345,28 @@ mod tests {
         assert_eq!(rx.try_recv(), Some(2));
     }
 
+    #[test]
+    fn the_volatile_slot_keeps_the_latest_and_yields_to_queued_packets() {
+        let (tx, mut rx) = channel::<u32>(4);
+        assert!(tx.set_volatile(1));
+        assert!(tx.set_volatile(2));
+        tx.try_send(3).unwrap();
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(3)));
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(2)));
+        assert_eq!(rx.recv_any().now_or_never(), None);
+        // `recv` and `try_recv` see only queued packets.
+        assert!(tx.set_volatile(4));
+        assert_eq!(rx.try_recv(), None);
+        rx.close();
+        assert!(!tx.set_volatile(5));
+        assert_eq!(rx.recv_any().now_or_never(), Some(None));
+    }
+
     #[tokio::test]
     async fn recv_waits_for_a_send_and_closed_for_a_close() {
         let (tx, mut rx) = channel::<u32>(4);
         {
-            let mut recv = pin!(rx.recv());
+            let mut recv = pin!(rx.recv_any());
             assert_eq!(poll_once(recv.as_mut()), Poll::Pending);
             tx.try_send(7).unwrap();
             assert_eq!(recv.await, Some(7));

@@ -249,7 +249,7 @@ where
                 }
                 Packet::Pong | Packet::Ping => {
                     // A full channel means that the client is already known to be alive.
-                    socket.heartbeat_tx.try_send(()).ok();
+                    socket.heartbeat.notify_one();
                     Ok::<(), Error>(())
                 }
                 Packet::Message(msg) => {
@@ -305,30 +305,22 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
     };
-    let InternalRx {
-        buffered_rx,
-        volatile_rx,
-        ..
-    } = &mut *internal_rx;
+    let InternalRx { buffered_rx, .. } = &mut *internal_rx;
 
     // PATCH (rust-echo, docs/adr/0011): one waiting state and one writing state. The packets
     // were written in three places (first batch, the rest of the queue, volatile), and the
     // task's future kept room for all three iterators and writes at once (2.3 KiB per
-    // connection); now the writing happens in one loop after the wait.
+    // connection); now the writing happens in one loop after the wait, and the volatile packet
+    // comes from the packet queue's slot instead of a `watch` channel.
+    // Queued packets come first, then the volatile one.
     loop {
         let mut next = tokio::select! {
             biased;
-            items = buffered_rx.recv() => match items {
+            items = buffered_rx.recv_any() => match items {
                 Some(packets) => Some(packets),
                 None => break,
             },
             _ = socket.cancellation_token.cancelled() => break,
-            Ok(()) = volatile_rx.changed() => {
-                let val = volatile_rx.borrow_and_update().clone();
-                #[cfg(feature = "tracing")]
-                tracing::debug!(sid = ?socket.id, "ws volatile flush: {:?} packets", val.as_ref().map(|p| p.len()));
-                val
-            },
         };
         // Write what arrived and everything queued behind it, then flush once.
         while let Some(packets) = next {
