@@ -211,7 +211,6 @@ where
     /// Channel to send [PacketBuf] to the internal connection
     pub(crate) internal_tx: queue::Sender<PacketBuf>,
 
-
     /// Tells the heartbeat job, which runs in a separate task, that a Pong (v4 protocol) or a
     /// Ping (v3 protocol) arrived. PATCH (rust-echo, docs/adr/0011): a `Notify` (one stored
     /// permit, as the `mpsc::channel(1)` of `()` it replaces) instead of a channel whose shared
@@ -255,7 +254,6 @@ where
 
             internal_rx: Mutex::new(InternalRx::new(internal_rx)),
             internal_tx,
-
 
             heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),
@@ -592,7 +590,6 @@ where
 
             internal_rx: Mutex::new(InternalRx::new(internal_rx)),
             internal_tx,
-
 
             heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),

@@ -122,6 +122,12 @@ where
     Ok(())
 }
 
+/// An open session and its websocket stream.
+type Opened<H, S> = (
+    Arc<Socket<<H as EngineIoHandler>::Data>>,
+    WebSocketStream<S>,
+);
+
 /// Opens the session of a new websocket connection, or takes over a polling session upgrading.
 // PATCH (rust-echo, docs/adr/0011): the trace span moved here from `on_init`: `instrument` awaits
 // the body in one of two branches (span enabled or not), which doubled the size of the future
@@ -136,7 +142,7 @@ async fn open<H: EngineIoHandler, S>(
     protocol: ProtocolVersion,
     sid: Option<Sid>,
     req_data: Parts,
-) -> Result<(Arc<Socket<H::Data>>, WebSocketStream<S>), Error>
+) -> Result<Opened<H, S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
