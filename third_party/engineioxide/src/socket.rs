@@ -77,7 +77,7 @@ use tokio::sync::{Mutex, Notify, mpsc::error::TrySendError};
 use crate::queue;
 
 pub use engineioxide_core::Sid;
-use tokio_util::sync::CancellationToken;
+use tokio_util::{future::FutureExt as _, sync::CancellationToken};
 
 /// A [`DisconnectReason`] represents the reason why a [`Socket`] was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,22 +291,23 @@ where
     ///
     /// Keep a handle to the job so that it can be aborted when the socket is closed
     pub(crate) fn spawn_heartbeat(self: Arc<Self>, interval: Duration, timeout: Duration) {
-        let cancellation_token = self.cancellation_token.clone();
-
-        tokio::spawn(
-            cancellation_token
-                .run_until_cancelled_owned(async move {
-                    if let Err(_e) = self.heartbeat_job(interval, timeout).await {
-                        self.close(DisconnectReason::HeartbeatTimeout);
-                        #[cfg(feature = "tracing")]
-                        tracing::debug!(id = ?self.id, "heartbeat error: {_e}");
-                    }
-                })
-                .inspect(|_v| {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(aborted = _v.is_none(), "heartbeat job completed");
-                }),
-        );
+        // PATCH (rust-echo, docs/adr/0011): `with_cancellation_token` (a combinator) instead of
+        // `CancellationToken::run_until_cancelled_owned`, an `async fn` that keeps both its
+        // argument and the future it wraps it in: the task's future was 1,152 bytes for a
+        // 320-byte heartbeat job, for the whole life of the connection.
+        tokio::spawn(async move {
+            let res = self
+                .heartbeat_job(interval, timeout)
+                .with_cancellation_token(&self.cancellation_token)
+                .await;
+            if let Some(Err(_e)) = &res {
+                self.close(DisconnectReason::HeartbeatTimeout);
+                #[cfg(feature = "tracing")]
+                tracing::debug!(id = ?self.id, "heartbeat error: {_e}");
+            }
+            #[cfg(feature = "tracing")]
+            tracing::debug!(aborted = res.is_none(), "heartbeat job completed");
+        });
     }
 
     /// Heartbeat is sent every `interval` milliseconds by the client and the server `is` expected to respond within `timeout` milliseconds.
