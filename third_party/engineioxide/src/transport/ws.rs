@@ -65,13 +65,17 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
         .ok_or(Error::InvalidWebSocketKey)?
         .clone();
 
-    tokio::spawn(async move {
-        let conn = hyper::upgrade::on(req)
+    // PATCH (rust-echo, docs/adr/0011): the wait for the upgrade runs boxed, with the request
+    // and its parts (about 500 bytes) inside the box, freed once the connection is upgraded;
+    // captured by the task itself they stayed in its future for the connection's whole life.
+    let upgraded = Box::pin(async move {
+        hyper::upgrade::on(req)
             .await
-            .map(hyper_util::rt::TokioIo::new);
-
-        let res = match conn {
-            Ok(conn) => on_init(engine.clone(), conn, protocol, sid, parts).await,
+            .map(|conn| (hyper_util::rt::TokioIo::new(conn), parts))
+    });
+    tokio::spawn(async move {
+        let res = match upgraded.await {
+            Ok((conn, parts)) => on_init(engine.clone(), conn, protocol, sid, parts).await,
             Err(_e) => {
                 #[cfg(feature = "tracing")]
                 tracing::debug!("ws upgrade error: {}", _e);
@@ -103,23 +107,27 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
 /// Sends an open packet if it is not an upgrade from a polling request
 ///
 /// Read packets from the websocket and handle them, it will block until the connection is closed
-pub async fn on_init<H: EngineIoHandler, S>(
+pub fn on_init<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     conn: S,
     protocol: ProtocolVersion,
     sid: Option<Sid>,
     req_data: Parts,
-) -> Result<(), Error>
+) -> impl Future<Output = Result<(), Error>> + Send
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    // PATCH (rust-echo, docs/adr/0011): the handshake or the upgrade from polling runs boxed.
-    // A task's future is allocated at the size of its largest state for the whole life of the
-    // connection; the opening states (upgrade timeout, probe exchange, open packet) were several
-    // times larger than the reading loop that follows, so every idle connection paid for them.
-    let (socket, ws) = Box::pin(open::<H, S>(&engine, conn, protocol, sid, req_data)).await?;
-    serve::<H, S>(engine, socket, ws).await;
-    Ok(())
+    // PATCH (rust-echo, docs/adr/0011): the handshake or the upgrade from polling runs boxed,
+    // with the connection and the request parts it takes. A task's future is allocated at the
+    // size of its largest state for the whole life of the connection; the opening states
+    // (upgrade timeout, probe exchange, open packet) and these arguments were several times
+    // larger than the reading loop that follows, so every idle connection paid for them.
+    let opening = Box::pin(open::<H, S>(engine.clone(), conn, protocol, sid, req_data));
+    async move {
+        let (socket, ws) = opening.await?;
+        serve::<H, S>(engine, socket, ws).await;
+        Ok(())
+    }
 }
 
 /// An open session and its websocket stream.
@@ -137,7 +145,7 @@ type Opened<H, S> = (
     tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
 )]
 async fn open<H: EngineIoHandler, S>(
-    engine: &Arc<EngineIo<H>>,
+    engine: Arc<EngineIo<H>>,
     conn: S,
     protocol: ProtocolVersion,
     sid: Option<Sid>,
