@@ -9,7 +9,7 @@ EXT := target/debug/librust_echo.so
 
 DEMO_JS := examples/demo/public/build/app.js
 
-.PHONY: help setup build demo demo-assets test test-rust test-php test-laravel11 test-e2e lint fmt fuzz bench bench-quick bench-php reliability
+.PHONY: help setup build demo demo-assets test test-rust test-third-party test-php test-laravel11 test-e2e lint fmt fuzz bench bench-quick bench-php reliability
 
 help:
 	@echo "make demo       the demo chat app on http://127.0.0.1:8000 with rust-echo inside PHP (REDIS=1: over Redis)"
@@ -17,7 +17,7 @@ help:
 	@echo "make bench      rust-echo vs laravel-echo-server and a raw broadcaster, full sizes (about 20 min; writes docs/benchmarks.png)"
 	@echo "make bench-quick  the same with smaller counts (under 5 min)"
 	@echo "make reliability  exact delivery through every ingress and behaviour under failure, with figures (about 10 min)"
-	@echo "make test-rust | test-php | test-laravel11 | test-e2e | lint | fuzz | bench-php"
+	@echo "make test-rust | test-third-party | test-php | test-laravel11 | test-e2e | lint | fuzz | bench-php"
 
 setup:
 	@scripts/setup.sh
@@ -33,7 +33,7 @@ demo: build demo-assets
 demo-assets: setup
 	cd examples/demo && npm run --silent build
 
-test: build lint test-rust test-php test-laravel11 test-e2e
+test: build lint test-rust test-third-party test-php test-laravel11 test-e2e
 	@echo "all suites passed"
 
 lint: setup
@@ -45,6 +45,12 @@ lint: setup
 # redis-server on a free port and its own auth endpoint).
 test-rust: build
 	$(CARGO) test --workspace
+
+# The patched crates under third_party/ (docs/adr/0011), each with its own tests and lock file,
+# built in a target directory of their own.
+test-third-party:
+	cd third_party/engineioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --features v3,tracing,__test_harness
+	cd third_party/tungstenite && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --lib
 
 # PHPUnit with the built extension loaded: its API, in-process and shared-memory delivery to a
 # real laravel-echo client, forked producers, php -S and php-fpm workers, faults.

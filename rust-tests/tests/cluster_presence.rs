@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::Node;
-use common::{AuthStub, Client, RedisServer};
+use common::{AuthStub, Client, RedisServer, until_eq};
 use serde_json::{Value, json};
 
 const CHAN: &str = "presence-room";
@@ -69,6 +69,34 @@ async fn marker(node: &Node, clients: &mut [&mut Client]) {
     }
 }
 
+/// Watchers of a public channel, one per node, to tell when relayed events have arrived.
+async fn watchers(nodes: &[Node]) -> Vec<Client> {
+    let mut out = Vec::new();
+    for node in nodes {
+        let mut w = node.client(4).await;
+        w.emit("subscribe", json!({ "channel": "sync" })).await;
+        out.push(w);
+    }
+    // The API counts the whole cluster: all watchers are in once one node says so.
+    let all = nodes.len() as u64;
+    until_eq("every watcher subscribed", Some(all), || async {
+        nodes[0].api("/apps/app/channels/sync").await["subscription_count"].as_u64()
+    })
+    .await;
+    out
+}
+
+/// Wait until what `from` relayed so far has reached every node: the relay keeps one node's
+/// events in order, so a sync event relayed after them arriving everywhere means they have.
+/// (A client subscribing meanwhile could otherwise see an earlier join announced late.)
+async fn settle(from: &Node, watchers: &mut [Client], n: &mut u32) {
+    *n += 1;
+    from.post_event("sync", "Sync", &json!(*n), None).await;
+    for w in watchers {
+        assert_eq!(w.next_event_raw().await, format!(r#"["Sync","sync",{n}]"#));
+    }
+}
+
 /// The same user on two nodes joins once and leaves once, as seen from a third node; every
 /// newcomer gets the whole cluster's members.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,14 +104,18 @@ async fn one_member_list_for_the_cluster() {
     let redis = RedisServer::start().await;
     let auth = AuthStub::laravel().await;
     let nodes = nodes(&redis, &auth, 3).await;
+    let mut sync = watchers(&nodes).await;
+    let mut n = 0;
     let mut a1 = nodes[0].client(4).await;
     join(&mut a1, 1).await;
     assert_eq!(here(&mut a1).await, [1]);
+    settle(&nodes[0], &mut sync, &mut n).await;
 
     let mut b = nodes[1].client(3).await;
     join(&mut b, 2).await;
     assert_eq!(here(&mut b).await, [1, 2]);
     assert_eq!(a1.next_event_raw().await, joining(2));
+    settle(&nodes[1], &mut sync, &mut n).await;
 
     // User 1's second tab, on a third node: the list, and no second joining.
     let mut a2 = nodes[2].client(4).await;

@@ -220,8 +220,9 @@ fn socketio_builder(config: &Config) -> socketioxide::SocketIoBuilder {
         .max_payload(sio.max_http_buffer_size)
         .max_buffer_size(config.limits.max_buffered_packets)
         // Clients send small packets (subscribe, whispers); a larger one grows the buffer as
-        // needed. The 4 KiB default was the largest fixed cost of an idle connection.
-        .ws_read_buffer_size(1024)
+        // needed. The 4 KiB default was the largest fixed cost of an idle connection; 512 bytes
+        // still take a laravel-echo subscribe with its auth headers in one read.
+        .ws_read_buffer_size(512)
         .ws_max_message_size(usize::try_from(sio.max_http_buffer_size).unwrap_or(usize::MAX));
     match (sio.polling, sio.websocket) {
         (true, false) => builder.transports([TransportType::Polling]),
