@@ -97,6 +97,29 @@ async fn settle(from: &Node, watchers: &mut [Client], n: &mut u32) {
     }
 }
 
+/// Users 1, 2, … join the channel, user k on `nodes[on[k - 1]]` (socket.io-client 4, 3 for user
+/// 3): each gets the members so far and the earlier ones hear of it. What a join relayed settles
+/// before the next one, so no newcomer hears an earlier join late.
+async fn members_join(nodes: &[Node], on: &[usize]) -> Vec<Client> {
+    let mut sync = watchers(nodes).await;
+    let mut n = 0;
+    let mut joined: Vec<Client> = Vec::new();
+    for (user, &at) in (1u32..).zip(on) {
+        let mut c = nodes[at].client(if user == 3 { 3 } else { 4 }).await;
+        join(&mut c, user).await;
+        assert_eq!(
+            here(&mut c).await,
+            (1..=u64::from(user)).collect::<Vec<_>>()
+        );
+        for earlier in &mut joined {
+            assert_eq!(earlier.next_event_raw().await, joining(user));
+        }
+        settle(&nodes[at], &mut sync, &mut n).await;
+        joined.push(c);
+    }
+    joined
+}
+
 /// The same user on two nodes joins once and leaves once, as seen from a third node; every
 /// newcomer gets the whole cluster's members.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,18 +182,10 @@ async fn dead_nodes_members_leave_and_stopped_nodes_leave_at_once() {
     let redis = RedisServer::start().await;
     let auth = AuthStub::laravel().await;
     let mut nodes = nodes(&redis, &auth, 3).await;
-    let mut a = nodes[0].client(4).await;
-    join(&mut a, 1).await;
-    assert_eq!(here(&mut a).await, [1]);
-    let mut b = nodes[1].client(4).await;
-    join(&mut b, 2).await;
-    assert_eq!(here(&mut b).await, [1, 2]);
-    let mut c = nodes[2].client(3).await;
-    join(&mut c, 3).await;
-    assert_eq!(here(&mut c).await, [1, 2, 3]);
-    assert_eq!(a.next_event_raw().await, joining(2));
-    assert_eq!(a.next_event_raw().await, joining(3));
-    assert_eq!(b.next_event_raw().await, joining(3));
+    let Ok([a, mut b, mut c]) = <[Client; 3]>::try_from(members_join(&nodes, &[0, 1, 2]).await)
+    else {
+        unreachable!("three joined")
+    };
 
     let killed = Instant::now();
     nodes[0].bin.kill();
@@ -218,13 +233,9 @@ async fn a_redis_restart_is_survived() {
     let mut redis = RedisServer::start().await;
     let auth = AuthStub::laravel().await;
     let nodes = nodes(&redis, &auth, 2).await;
-    let mut a = nodes[0].client(4).await;
-    join(&mut a, 1).await;
-    assert_eq!(here(&mut a).await, [1]);
-    let mut b = nodes[1].client(4).await;
-    join(&mut b, 2).await;
-    assert_eq!(here(&mut b).await, [1, 2]);
-    assert_eq!(a.next_event_raw().await, joining(2));
+    let Ok([mut a, mut b]) = <[Client; 2]>::try_from(members_join(&nodes, &[0, 1]).await) else {
+        unreachable!("two joined")
+    };
 
     redis.restart().await;
     let users = |n: &Node| {
@@ -275,18 +286,10 @@ async fn changes_while_redis_is_away_are_reconciled() {
     let mut redis = RedisServer::start_persistent().await;
     let auth = AuthStub::laravel().await;
     let nodes = nodes(&redis, &auth, 2).await;
-    let mut a = nodes[0].client(4).await;
-    join(&mut a, 1).await;
-    assert_eq!(here(&mut a).await, [1]);
-    let mut b = nodes[1].client(4).await;
-    join(&mut b, 2).await;
-    assert_eq!(here(&mut b).await, [1, 2]);
-    let mut c = nodes[1].client(3).await;
-    join(&mut c, 3).await;
-    assert_eq!(here(&mut c).await, [1, 2, 3]);
-    assert_eq!(a.next_event_raw().await, joining(2));
-    assert_eq!(a.next_event_raw().await, joining(3));
-    assert_eq!(b.next_event_raw().await, joining(3));
+    let Ok([mut a, mut b, mut c]) = <[Client; 3]>::try_from(members_join(&nodes, &[0, 1, 1]).await)
+    else {
+        unreachable!("three joined")
+    };
 
     redis.stop_saving().await;
     // User 3 leaves on node 1; user 4 arrives on node 0, which answers with its own members.
