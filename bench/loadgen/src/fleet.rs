@@ -166,30 +166,60 @@ impl Fleet {
         subs: impl Fn(usize) -> Vec<Sub>,
         timeout: Duration,
     ) -> Result<(), String> {
-        let mut acks = Vec::new();
+        self.subscribe_paced(subs, timeout, usize::MAX).await
+    }
+
+    /// As [`Fleet::subscribe`], with at most `window` subscriptions awaiting their answer at a
+    /// time: clients arriving over a while, as a server meets them, rather than all at once
+    /// (a burst of tens of thousands of authorizations outlasts any auth queue's patience).
+    pub async fn subscribe_paced(
+        &self,
+        subs: impl Fn(usize) -> Vec<Sub>,
+        timeout: Duration,
+        window: usize,
+    ) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut acks = std::collections::VecDeque::new();
+        let mut confirmed = 0;
         for (i, c) in self.clients.iter().enumerate() {
             for sub in subs(i) {
                 let (tx, rx) = oneshot::channel();
                 if c.send(Cmd::Subscribe(sub, tx)).is_err() {
                     return Err(format!("client {i} is gone: {}", self.first_error()));
                 }
-                acks.push(rx);
+                acks.push_back(rx);
+            }
+            while acks.len() >= window.max(1) {
+                self.confirmed(acks.pop_front(), confirmed, deadline, timeout)
+                    .await?;
+                confirmed += 1;
             }
         }
-        let deadline = tokio::time::Instant::now() + timeout;
-        for (i, rx) in acks.into_iter().enumerate() {
-            match tokio::time::timeout_at(deadline, rx).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => return Err(e),
-                Ok(Err(_)) => return Err(format!("a client died: {}", self.first_error())),
-                Err(_) => {
-                    return Err(format!(
-                        "subscription {i} was not confirmed within {timeout:?}"
-                    ));
-                }
-            }
+        while !acks.is_empty() {
+            self.confirmed(acks.pop_front(), confirmed, deadline, timeout)
+                .await?;
+            confirmed += 1;
         }
         Ok(())
+    }
+
+    /// Waits for the answer to subscription number `i`.
+    async fn confirmed(
+        &self,
+        ack: Option<oneshot::Receiver<Result<(), String>>>,
+        i: usize,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let Some(rx) = ack else { return Ok(()) };
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(e),
+            Ok(Err(_)) => Err(format!("a client died: {}", self.first_error())),
+            Err(_) => Err(format!(
+                "subscription {i} was not confirmed within {timeout:?}"
+            )),
+        }
     }
 
     /// Every client's report for the phase just ended, totalled.

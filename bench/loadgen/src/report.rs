@@ -11,6 +11,9 @@ use crate::scenario::channels::ChannelsRow;
 use crate::scenario::fanout::FanoutRow;
 use crate::scenario::memory::MemoryRow;
 
+/// The idle connection count the memory table projects to.
+const PROJECTED: usize = 100_000;
+
 pub const RUST: &str = "rust-echo";
 pub const LES: &str = "laravel-echo-server";
 pub const RAW: &str = "raw broadcaster";
@@ -122,6 +125,21 @@ impl Results {
                 r.rss_after as f64 / 1048576.0,
                 r.per_connection / 1024.0,
                 r.connect_s
+            );
+        }
+        if let Some(r) = self
+            .memory
+            .iter()
+            .filter(|r| r.server == RUST)
+            .max_by_key(|r| r.clients)
+        {
+            let projected = r.rss_before as f64 + PROJECTED as f64 * r.per_connection;
+            let _ = writeln!(
+                s,
+                "\nProjected from {} clients: {PROJECTED} idle rust-echo connections in {:.2} GiB \
+                 (RSS before + {PROJECTED} × per connection).",
+                r.clients,
+                projected / 1073741824.0
             );
         }
         s

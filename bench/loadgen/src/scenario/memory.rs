@@ -15,6 +15,12 @@ use crate::sys;
 /// Users per presence channel.
 const ROOM: usize = 100;
 
+/// Subscriptions awaiting their answer at a time. Idle clients arrive over a while; 19,000
+/// presence authorizations at once would wait in the server's auth queue past half of
+/// `authTimeout` and be refused with 503 (the load generator, which also answers them, shares
+/// one core with every client).
+const SUBSCRIBE_WINDOW: usize = 2_000;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryRow {
     pub clients: usize,
@@ -69,7 +75,9 @@ async fn measure(
             },
         ]
     };
-    fleet.subscribe(subs, Duration::from_secs(180)).await?;
+    fleet
+        .subscribe_paced(subs, Duration::from_secs(180), SUBSCRIBE_WINDOW)
+        .await?;
     let connect_s = started.elapsed().as_secs_f64();
     let deadline = Instant::now() + Duration::from_secs(30);
     while server.subscribers("lobby").await? < clients as u64 {

@@ -27,7 +27,8 @@ pub struct Plan {
     pub channel_rounds: u64,
     /// Idle clients of the memory scenario, for both servers.
     pub memory_clients: usize,
-    /// A larger idle count for rust-echo alone.
+    /// A larger idle count for rust-echo alone: measured up to what the descriptor limit
+    /// allows, projected from there.
     pub memory_rust_only: Option<usize>,
 }
 
@@ -56,7 +57,7 @@ impl Plan {
             channel_clients: 9_000,
             channel_rounds: 20,
             memory_clients: 9_000,
-            memory_rust_only: Some(50_000),
+            memory_rust_only: Some(100_000),
         }
     }
 }
