@@ -64,12 +64,10 @@ impl Engine {
     pub fn deliver_to(&self, app: usize, msg: &Message, ingress: Ingress) {
         self.stats.received(ingress);
         self.emit_local(app, msg);
-        // The relay carries the shared channel space; the other Pusher apps are node-local.
-        if app == 0
-            && ingress.relayed()
+        if ingress.relayed()
             && let Some(node) = &self.cluster
         {
-            node.relay(msg);
+            node.relay(self.pusher.id_of(app), msg);
         }
     }
 

@@ -1,12 +1,35 @@
 //! What crosses the cluster channel: a message with the node it entered and the socket to leave
 //! out, encoded once as compact JSON (`{"o":node,"c":[channels],"e":event,"d":data,"s":socket}`;
-//! the data is the publisher's JSON text, never re-encoded). Whatever arrives on the channel is
+//! the data is the publisher's JSON text, never re-encoded), plus `"a"`, the Pusher app id, for
+//! a message in another app's channels than the shared space, and `"k"` for presence news
+//! (`"j"` joining, `"l"` leaving; the data is the member). Whatever arrives on the channel is
 //! untrusted: an envelope that does not decode is counted and skipped.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::message::Message;
+
+/// What an envelope carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) enum Kind {
+    /// An event for the channels' sockets.
+    #[default]
+    #[serde(rename = "e")]
+    Event,
+    /// A user arrived in the channel somewhere in the cluster.
+    #[serde(rename = "j")]
+    Joining,
+    /// A user left the channel everywhere.
+    #[serde(rename = "l")]
+    Leaving,
+}
+
+impl Kind {
+    fn is_event(&self) -> bool {
+        *self == Kind::Event
+    }
+}
 
 #[derive(Serialize)]
 struct Out<'a> {
@@ -15,6 +38,10 @@ struct Out<'a> {
     e: &'a str,
     d: &'a RawValue,
     s: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a: Option<&'a str>,
+    #[serde(skip_serializing_if = "Kind::is_event")]
+    k: Kind,
 }
 
 #[derive(Deserialize)]
@@ -26,6 +53,19 @@ struct In<'a> {
     d: Box<RawValue>,
     #[serde(default)]
     s: Option<String>,
+    #[serde(default)]
+    a: Option<String>,
+    #[serde(default)]
+    k: Kind,
+}
+
+/// A message another node relayed.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Relayed {
+    /// The Pusher app whose channels it is for; `None`: the shared space.
+    pub app: Option<String>,
+    pub kind: Kind,
+    pub msg: Message,
 }
 
 /// Why an envelope was refused.
@@ -39,14 +79,16 @@ pub(crate) enum EnvelopeError {
     Empty,
 }
 
-/// Encode `msg` as relayed by `node`.
-pub(crate) fn encode(node: &str, msg: &Message) -> Vec<u8> {
+/// Encode `msg` as relayed by `node`, in the channels of `app`.
+pub(crate) fn encode(node: &str, app: Option<&str>, kind: Kind, msg: &Message) -> Vec<u8> {
     let out = Out {
         o: node,
         c: &msg.channels,
         e: &msg.event,
         d: &msg.data,
         s: msg.socket.as_deref(),
+        a: app,
+        k: kind,
     };
     // Strings, a list of strings and raw JSON always serialize.
     serde_json::to_vec(&out).unwrap_or_default()
@@ -54,7 +96,7 @@ pub(crate) fn encode(node: &str, msg: &Message) -> Vec<u8> {
 
 /// Decode an envelope: the origin node and the message, or `None` for the message when it
 /// came from `own` (a node hears its own publishes and has delivered them already).
-pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Message>, EnvelopeError> {
+pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, EnvelopeError> {
     let e: In<'_> = serde_json::from_slice(bytes)?;
     if e.o == own {
         return Ok(None);
@@ -62,11 +104,15 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Message>, Envelop
     if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
         return Err(EnvelopeError::Empty);
     }
-    Ok(Some(Message {
-        channels: e.c,
-        event: e.e,
-        data: e.d,
-        socket: e.s.filter(|s| !s.is_empty()),
+    Ok(Some(Relayed {
+        app: e.a,
+        kind: e.k,
+        msg: Message {
+            channels: e.c,
+            event: e.e,
+            data: e.d,
+            socket: e.s.filter(|s| !s.is_empty()),
+        },
     }))
 }
 
@@ -83,8 +129,20 @@ mod tests {
             Some("sid".into()),
         )
         .unwrap();
-        let bytes = encode("n1", &m);
-        assert_eq!(decode("n2", &bytes).unwrap(), Some(m));
+        let bytes = encode("n1", None, Kind::Event, &m);
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            r#"{"o":"n1","c":["a","b"],"e":"E","d":{"x":1.50},"s":"sid"}"#,
+            "the shared space's events keep the first version's shape"
+        );
+        let got = decode("n2", &bytes).unwrap().unwrap();
+        assert_eq!((got.app, got.kind, got.msg), (None, Kind::Event, m.clone()));
+        let bytes = encode("n1", Some("app-2"), Kind::Leaving, &m);
+        let got = decode("n2", &bytes).unwrap().unwrap();
+        assert_eq!(
+            (got.app.as_deref(), got.kind, got.msg),
+            (Some("app-2"), Kind::Leaving, m)
+        );
         assert_eq!(
             decode("n1", &bytes).unwrap(),
             None,
@@ -99,6 +157,7 @@ mod tests {
             b"{}",
             br#"{"o":"n","c":[],"e":"E","d":1}"#,
             br#"{"o":"n","c":["a"],"e":"","d":1}"#,
+            br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"x"}"#,
         ] {
             assert!(
                 decode("me", bad).is_err(),

@@ -9,12 +9,14 @@
 //! - `relay`: the bounded queue and the task that PUBLISHes it in pipelines;
 //! - `subscriber`: the task that receives the other nodes' events;
 //! - `presence`: presence for the whole cluster in Redis, applied by one task in order;
+//! - `announce`: presence news as each protocol says it, and channel names per Pusher app;
 //! - `scripts`: the Lua scripts that change it atomically; `keys`: the names they use;
 //! - `resync`: making Redis hold exactly this node's members again after lost writes;
 //! - `liveness`: each node's beat, and the sweep of nodes that stopped beating;
 //! - `api`: the HTTP API's figures for the whole cluster;
 //! - `backplane`: connections to the backplane's Redis and the retry pace.
 
+mod announce;
 pub(crate) mod api;
 mod backplane;
 mod envelope;
@@ -28,5 +30,6 @@ mod scripts;
 mod subscriber;
 mod tasks;
 
+pub(crate) use announce::{Joiner, scoped};
 pub use node::Node;
 pub(crate) use tasks::{Tasks, start};

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use socketioxide::socket::Sid;
 
+use super::announce::{Joiner, News};
+use super::envelope::Kind;
 use super::keys::Keys;
 use super::presence::{self, Op};
 use super::{api, envelope, relay};
@@ -71,20 +73,21 @@ impl Node {
         let _ = self.ops.send(op);
     }
 
-    /// `socket` joined the presence channel as `member` (`first`: the user's first socket on
-    /// this node). The presence task answers with `presence:subscribed` and, when the user is
-    /// new to the cluster, announces it everywhere. `local` is this node's member list.
+    /// `joiner` joined the presence channel (its cluster name, see [`super::scoped`]) as
+    /// `member` (`first`: the user's first socket on this node). The presence task answers with
+    /// the member list and, when the user is new to the cluster, announces it everywhere.
+    /// `local` is this node's member list.
     pub(crate) fn presence_joined(
         &self,
         channel: &str,
-        socket: Sid,
+        joiner: Joiner,
         member: Arc<Member>,
         first: bool,
         local: Vec<Arc<Member>>,
     ) {
         self.presence(Op::Join {
             channel: channel.to_owned(),
-            socket,
+            joiner,
             member,
             first,
             local,
@@ -122,10 +125,20 @@ impl Node {
         self.subscribed.store(up, Ordering::Relaxed);
     }
 
-    /// Relay a message that entered this node to the other nodes (encoded once, queued
-    /// without waiting).
-    pub(crate) fn relay(&self, msg: &Message) {
-        self.relay.send(envelope::encode(&self.id, msg));
+    /// Relay a message that entered this node in the channels of app `app` (`None`: the shared
+    /// space) to the other nodes (encoded once, queued without waiting).
+    pub(crate) fn relay(&self, app: Option<&str>, msg: &Message) {
+        self.relay
+            .send(envelope::encode(&self.id, app, Kind::Event, msg));
+    }
+
+    /// Relay presence news; `msg` names the channel and carries the member.
+    pub(crate) fn relay_presence(&self, app: Option<&str>, news: News, msg: &Message) {
+        let kind = match news {
+            News::Joining => Kind::Joining,
+            News::Leaving => Kind::Leaving,
+        };
+        self.relay.send(envelope::encode(&self.id, app, kind, msg));
     }
 
     /// Relay a whisper `socket` sent on `channel` to the other nodes' sockets of the channel.
@@ -139,12 +152,15 @@ impl Node {
         let Ok(data) = serde_json::value::to_raw_value(data) else {
             return;
         };
-        self.relay(&Message {
-            channels: vec![channel.to_owned()],
-            event: event.to_owned(),
-            data,
-            socket: Some(socket.to_string()),
-        });
+        self.relay(
+            None,
+            &Message {
+                channels: vec![channel.to_owned()],
+                event: event.to_owned(),
+                data,
+                socket: Some(socket.to_string()),
+            },
+        );
     }
 
     /// Whether Laravel's subscriber should skip `channel`: with an empty `keyPrefix` its pattern

@@ -14,30 +14,31 @@ use std::sync::Arc;
 
 use redis::Value as RedisValue;
 use serde_json::value::RawValue;
-use socketioxide::socket::Sid;
 use tokio::sync::mpsc;
 
+use super::announce::{Joiner, News, announce, unscoped};
 use super::backplane::Link;
 use super::keys::{Keys, node_field};
 use super::scripts;
 use crate::engine::Engine;
-use crate::message::Message;
 use crate::presence::Member;
-use crate::protocol::{PRESENCE_JOINING, PRESENCE_LEAVING, PRESENCE_SUBSCRIBED};
+use crate::protocol::PRESENCE_SUBSCRIBED;
+use crate::pusher::members::succeeded_from_json;
 
 /// A change of this node's presence, to apply to the cluster's.
 #[derive(Debug)]
 pub(crate) enum Op {
-    /// `socket` joined `channel` as `member`; `first` when the user was not on this node yet.
+    /// `joiner` joined `channel` (its cluster name) as `member`; `first` when the user was not
+    /// on this node yet.
     Join {
         channel: String,
-        socket: Sid,
+        joiner: Joiner,
         member: Arc<Member>,
         first: bool,
         /// This node's members, for `presence:subscribed` when Redis cannot be reached.
         local: Vec<Arc<Member>>,
     },
-    /// The user's last socket on this node left `channel`.
+    /// The user's last socket on this node left `channel` (its cluster name).
     Leave {
         channel: String,
         member: Arc<Member>,
@@ -68,25 +69,25 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
         match op {
             Op::Join {
                 channel,
-                socket,
+                joiner,
                 member,
                 first,
                 local,
             } => {
                 let result = join(&engine, &mut link, &keys, &channel, &member, first).await;
-                joined(&engine, &channel, socket, &member, result, &local);
+                joined(&engine, &channel, &joiner, &member, result, &local);
             }
             Op::Leave { channel, member } => {
                 if let Some(gone) =
                     leave(&engine, &mut link, &keys, &channel, member.user_key()).await
                 {
-                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
+                    announce(&engine, &channel, News::Leaving, gone, None);
                 }
             }
             Op::Resync { lost } => super::resync::run(&engine, &mut link, &keys, lost).await,
             Op::Sweep { id, done } => {
                 for (channel, gone) in sweep(&engine, &mut link, &keys, &id).await {
-                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
+                    announce(&engine, &channel, News::Leaving, gone, None);
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -167,8 +168,8 @@ pub(super) fn raw_json(v: &RedisValue) -> Option<Box<RawValue>> {
 /// cluster. Without Redis, this node's members and its own notion of "first" stand in.
 fn joined(
     engine: &Engine,
-    channel: &str,
-    socket: Sid,
+    name: &str,
+    joiner: &Joiner,
     member: &Member,
     result: Option<JoinResult>,
     local: &[Arc<Member>],
@@ -183,11 +184,19 @@ fn joined(
             (wire, false)
         }
     };
-    if let Some(s) = engine.io.get_socket(socket) {
-        s.emit(PRESENCE_SUBSCRIBED, &(channel, &members)).ok(); // gone: nothing to tell
+    let channel = unscoped(engine, name).map_or(name, |(_, c)| c);
+    match joiner {
+        Joiner::SocketIo(sid) => {
+            if let Some(s) = engine.io.get_socket(*sid) {
+                s.emit(PRESENCE_SUBSCRIBED, &(channel, &members)).ok(); // gone: nothing to tell
+            }
+        }
+        Joiner::Pusher { outbox, .. } => {
+            outbox.send(&succeeded_from_json(channel, &members));
+        }
     }
     if first && let Ok(me) = serde_json::value::to_raw_value(&member.wire()) {
-        announce(engine, channel, PRESENCE_JOINING, me, Some(socket));
+        announce(engine, name, News::Joining, me, Some(joiner));
     }
 }
 
@@ -246,25 +255,4 @@ async fn sweep(
             Some((String::from_utf8(ch.clone()).ok()?, raw_json(&pair[1])?))
         })
         .collect()
-}
-
-/// Send a presence event to this node's sockets of `channel` (but `except`) and relay it to
-/// the other nodes'.
-pub(super) fn announce(
-    engine: &Engine,
-    channel: &str,
-    event: &str,
-    member: Box<RawValue>,
-    except: Option<Sid>,
-) {
-    let msg = Message {
-        channels: vec![channel.to_owned()],
-        event: event.to_owned(),
-        data: member,
-        socket: except.map(|s| s.to_string()),
-    };
-    engine.emit_local(0, &msg);
-    if let Some(node) = &engine.cluster {
-        node.relay(&msg);
-    }
 }

@@ -17,12 +17,13 @@ use redis::Value as RedisValue;
 use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
 
+use super::announce::{News, announce, render_pusher};
 use super::backplane::Link;
 use super::keys::Keys;
-use super::presence::{announce, join, leave};
+use super::presence::{join, leave};
 use crate::engine::Engine;
 use crate::message::Message;
-use crate::protocol::{PRESENCE_JOINING, PRESENCE_LEAVING};
+use crate::protocol::PRESENCE_JOINING;
 
 pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: bool) {
     let Some(node) = engine.cluster.as_ref() else {
@@ -53,7 +54,7 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
     );
     for (channel, user) in in_redis.iter().filter(|k| !here.contains_key(*k)) {
         if let Some(gone) = leave(engine, link, keys, channel, user).await {
-            announce(engine, channel, PRESENCE_LEAVING, gone, None);
+            announce(engine, channel, News::Leaving, gone, None);
         }
     }
     for ((channel, _), member) in here.iter().filter(|(k, _)| !in_redis.contains(*k)) {
@@ -68,7 +69,8 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
 }
 
 /// `presence:joining` for a user this node has: to every node's sockets of the channel but the
-/// user's own here (they have it in their member list already).
+/// user's own Socket.IO sockets here (they have it in their member list already; a Pusher
+/// client told of its own user keeps one entry for it).
 fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
     let own: Vec<Sid> = engine.presence.sockets_of(channel, user);
     for socket in engine.io.to(channel.to_owned()).sockets() {
@@ -76,13 +78,15 @@ fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
             socket.emit(PRESENCE_JOINING, &(channel, &member)).ok(); // gone: nothing to tell
         }
     }
+    render_pusher(engine, 0, channel, News::Joining, &member, None);
     if let Some(node) = &engine.cluster {
-        node.relay(&Message {
+        let msg = Message {
             channels: vec![channel.to_owned()],
             event: PRESENCE_JOINING.to_owned(),
             data: member,
             socket: None,
-        });
+        };
+        node.relay_presence(None, News::Joining, &msg);
     }
 }
 

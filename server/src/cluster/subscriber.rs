@@ -8,8 +8,10 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
+use super::announce::{self, News};
 use super::backplane::{self, Retry};
 use super::envelope;
+use super::envelope::Kind;
 use crate::engine::Engine;
 use crate::stats::Ingress;
 
@@ -54,9 +56,22 @@ pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
 
 fn receive(engine: &Engine, own: &str, payload: &[u8]) {
     match envelope::decode(own, payload) {
-        Ok(Some(msg)) => {
+        Ok(Some(relayed)) => {
             engine.stats.cluster.received();
-            engine.deliver(&msg, Ingress::Cluster);
+            let Some(app) = engine.pusher.index_of(relayed.app.as_deref()) else {
+                engine.stats.cluster.dropped(1);
+                tracing::debug!(app = ?relayed.app, "cluster envelope for an app this node does not have");
+                return;
+            };
+            let msg = &relayed.msg;
+            let news = match relayed.kind {
+                Kind::Event => return engine.deliver_to(app, msg, Ingress::Cluster),
+                Kind::Joining => News::Joining,
+                Kind::Leaving => News::Leaving,
+            };
+            for channel in &msg.channels {
+                announce::render(engine, app, channel, news, &msg.data, None);
+            }
         }
         Ok(None) => {}
         Err(e) => {

@@ -270,7 +270,8 @@ fn cluster_join(
         return;
     };
     let local = joined.members.iter().map(|(_, m)| m.clone()).collect();
-    node.presence_joined(channel, socket.id, me.clone(), joined.first_of_user, local);
+    let joiner = crate::cluster::Joiner::SocketIo(socket.id);
+    node.presence_joined(channel, joiner, me.clone(), joined.first_of_user, local);
     dev_log!(engine, socket = %socket.id, channel, "joined presence channel (cluster)");
 }
 

@@ -53,7 +53,7 @@ pub(crate) fn is_cache(channel: &str) -> bool {
 }
 
 impl Channels {
-    /// Add `socket` to `channel` and queue `first` on it (then the cached event or
+    /// Add `socket` to `channel` and queue `first` on it, if any (then the cached event or
     /// `pusher:cache_miss` of a cache channel). Whether the socket was not in it before.
     pub(crate) fn subscribe(
         &self,
@@ -61,7 +61,7 @@ impl Channels {
         socket: &Arc<str>,
         outbox: &Outbox,
         member: Option<Arc<Member>>,
-        first: &Utf8Bytes,
+        first: Option<&Utf8Bytes>,
     ) -> bool {
         let mut shard = self.shard(channel);
         let ch = shard.entry(channel.to_owned()).or_default();
@@ -70,7 +70,9 @@ impl Channels {
             member,
         };
         let new = ch.sockets.insert(socket.clone(), subscriber).is_none();
-        outbox.send(first);
+        if let Some(first) = first {
+            outbox.send(first);
+        }
         if is_cache(channel) {
             match &ch.cached {
                 Some(frame) => outbox.send(frame),

@@ -11,6 +11,7 @@ use super::frames::{self, Incoming};
 use crate::channel::ChannelKind;
 use crate::config::ClientEvents;
 use crate::engine::drive;
+use crate::message::Message;
 use crate::protocol::{Bucket, Verdict};
 use crate::stats::DropReason;
 
@@ -60,6 +61,25 @@ pub(super) fn on_client_event(conn: &Conn, msg: &Incoming<'_>) -> Result<(), Pus
                 .emit(msg.event.as_ref(), &(channel, value)),
         );
     }
+    relay(conn, channel, &msg.event, data);
     conn.engine.stats.whispered();
     Ok(())
+}
+
+/// In a cluster, the other nodes' sockets of the channel get the event too (as a broadcast from
+/// this socket, which they do not have).
+fn relay(conn: &Conn, channel: &str, event: &str, data: String) {
+    let Some(node) = &conn.engine.cluster else {
+        return;
+    };
+    let Ok(data) = serde_json::value::RawValue::from_string(data) else {
+        return;
+    };
+    let msg = Message {
+        channels: vec![channel.to_owned()],
+        event: event.to_owned(),
+        data,
+        socket: Some(conn.id.to_string()),
+    };
+    node.relay(conn.engine.pusher.id_of(conn.app), &msg);
 }

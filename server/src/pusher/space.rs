@@ -91,6 +91,23 @@ impl Pusher {
         self.apps.iter().find(|a| a.app.id == id)
     }
 
+    /// The index of the app with `id`; `None` names the shared space (index 0), which exists
+    /// with or without Pusher apps.
+    pub(crate) fn index_of(&self, id: Option<&str>) -> Option<usize> {
+        match id {
+            None => Some(0),
+            Some(id) => self.apps.iter().position(|a| a.app.id == id),
+        }
+    }
+
+    /// What [`Pusher::index_of`] reads back for app `index`.
+    pub(crate) fn id_of(&self, index: usize) -> Option<&str> {
+        self.apps
+            .get(index)
+            .filter(|_| index > 0)
+            .map(|a| a.app.id.as_str())
+    }
+
     /// The default app, whose channels are the Socket.IO channels.
     pub(crate) fn default_space(&self) -> Option<&AppSpace> {
         self.apps.first()

@@ -79,12 +79,12 @@ fn subscribe(conn: &mut Conn, s: &Subscription) -> Result<(), PusherError> {
             "{}",
             Some(channel),
         );
-        (None, frame)
+        (None, Some(frame))
     };
     let space = &conn.engine.pusher.apps[conn.app];
     let new = space
         .channels
-        .subscribe(channel, &conn.id, &conn.outbox, member, &succeeded);
+        .subscribe(channel, &conn.id, &conn.outbox, member, succeeded.as_ref());
     if new {
         conn.engine.stats.subscribed(kind);
         conn.channels.insert(channel.to_owned());
@@ -119,5 +119,9 @@ fn left(conn: &Conn, channel: &str) {
     dev_log!(conn.engine, socket = %conn.id, channel, "pusher client left channel");
 }
 
-/// A member record as an `Arc`, for the channel registry.
-pub(crate) type Joined = (Arc<Member>, tokio_tungstenite::tungstenite::Utf8Bytes);
+/// A member record as an `Arc`, for the channel registry, and the `subscription_succeeded`
+/// frame (`None` in a cluster, whose presence task sends it once Redis has answered).
+pub(crate) type Joined = (
+    Arc<Member>,
+    Option<tokio_tungstenite::tungstenite::Utf8Bytes>,
+);

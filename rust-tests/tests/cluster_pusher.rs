@@ -1,0 +1,203 @@
+//! Pusher clients in a cluster: one member list per presence channel whichever protocol and node
+//! its members use, presence news said the way each protocol says it, and the channels of every
+//! Pusher app (not only the default one) shared by all nodes.
+mod common;
+
+use common::nodes::Node;
+use common::pusher::{ID, KEY, PusherClient, SECRET, now, signed_query};
+use common::{AuthStub, Client, RedisServer, http, until_eq};
+use serde_json::{Value, json};
+
+const CHAN: &str = "presence-room";
+const OTHER: (&str, &str, &str) = ("other-id", "other-key", "other-secret");
+
+async fn nodes(redis: &RedisServer, auth: &AuthStub) -> [Node; 2] {
+    let extra = json!({
+        "authHost": auth.url,
+        "apps": [
+            {"id": ID, "key": KEY, "secret": SECRET},
+            {"id": OTHER.0, "key": OTHER.1, "secret": OTHER.2, "acceptClientEventsFrom": "all"},
+        ],
+    });
+    [
+        Node::start(redis, &extra).await,
+        Node::start(redis, &extra).await,
+    ]
+}
+
+fn frame(text: &str) -> Value {
+    serde_json::from_str(text).expect("json frame")
+}
+
+/// `[event, channel, data]` of a frame whose data is a JSON string, the data decoded.
+fn parts(text: &str) -> (Value, Value, Value) {
+    let f = frame(text);
+    let data = frame(f["data"].as_str().expect("data is a string"));
+    (f["event"].clone(), f["channel"].clone(), data)
+}
+
+/// The user ids of a `subscription_succeeded` frame, sorted.
+fn ids(succeeded: &str) -> Vec<u64> {
+    let f = frame(succeeded);
+    assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
+    let data = frame(f["data"].as_str().expect("data is a string"));
+    let mut ids: Vec<u64> = data["presence"]["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_u64().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// A Pusher member joins on node A, a Socket.IO member on node B, another Pusher member on
+/// node B: each gets the whole cluster's members, and each earlier member hears of each later
+/// one in its own protocol (never a Pusher frame named `presence:joining`). The last one gone
+/// leaves everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_across_nodes_and_protocols() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let [a, b] = nodes(&redis, &auth).await;
+
+    let mut p1 = PusherClient::connect(a.bin.addr, KEY).await;
+    let first = p1
+        .subscribe_presence(CHAN, json!({"user_id": 1, "user_info": {"id": 1}}))
+        .await;
+    assert_eq!(ids(&first), [1]);
+    // Node A relays the news of user 1 in order with its other events: once a later event has
+    // reached node B, so has the news, and a newcomer there cannot hear it after its list.
+    let mut watcher = Client::connect(b.bin.addr, 4).await;
+    watcher.emit("subscribe", json!({"channel": "sync"})).await;
+    until_eq("the watcher subscribed", Some(1), || async {
+        b.api("/apps/app/channels/sync").await["subscription_count"].as_u64()
+    })
+    .await;
+    a.post_event("sync", "Sync", &json!(1), None).await;
+    assert_eq!(watcher.next_event_raw().await, r#"["Sync","sync",1]"#);
+
+    let mut s2 = Client::connect(b.bin.addr, 4).await;
+    s2.emit(
+        "subscribe",
+        json!({"channel": CHAN, "auth": {"headers": {"X-User": "2"}}}),
+    )
+    .await;
+    let (name, args) = s2.next_event().await;
+    assert_eq!(name, "presence:subscribed");
+    let mut here: Vec<u64> = args[1]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["user_id"].as_u64().expect("id"))
+        .collect();
+    here.sort_unstable();
+    assert_eq!(
+        here,
+        [1, 2],
+        "the Pusher member on the other node is listed"
+    );
+    assert_eq!(
+        parts(&p1.next().await),
+        (
+            json!("pusher_internal:member_added"),
+            json!(CHAN),
+            json!({"user_id": 2, "user_info": {"id": 2}})
+        ),
+        "a Socket.IO member on another node, as a Pusher frame"
+    );
+
+    let mut p3 = PusherClient::connect(b.bin.addr, KEY).await;
+    let third = p3
+        .subscribe_presence(CHAN, json!({"user_id": 3, "user_info": {"id": 3}}))
+        .await;
+    assert_eq!(ids(&third), [1, 2, 3]);
+    assert_eq!(
+        parts(&p1.next().await).2,
+        json!({"user_id": 3, "user_info": {"id": 3}})
+    );
+    assert_eq!(
+        s2.next_event_raw().await,
+        format!(r#"["presence:joining","{CHAN}",{{"user_id":3,"user_info":{{"id":3}}}}]"#)
+    );
+
+    // User 1 leaves node A: node B's members hear it in their protocols.
+    drop(p1);
+    assert_eq!(
+        s2.next_event_raw().await,
+        format!(r#"["presence:leaving","{CHAN}",{{"user_id":1,"user_info":{{"id":1}}}}]"#)
+    );
+    assert_eq!(
+        parts(&p3.next().await),
+        (
+            json!("pusher_internal:member_removed"),
+            json!(CHAN),
+            json!({"user_id": 1})
+        )
+    );
+    let users = a.api(&format!("/apps/app/channels/{CHAN}/users")).await;
+    let mut left: Vec<u64> = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["id"].as_u64().expect("id"))
+        .collect();
+    left.sort_unstable();
+    assert_eq!(
+        left,
+        [2, 3],
+        "the cluster's members, from the node that lost its own"
+    );
+}
+
+/// An app other than the default: its events through the signed HTTP API of one node and its
+/// clients' events reach its sockets on the other node, once; the default app's sockets in a
+/// channel of the same name get nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_apps_channels_span_the_nodes() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let [a, b] = nodes(&redis, &auth).await;
+    let mut on_a = PusherClient::connect(a.bin.addr, OTHER.1).await;
+    let mut on_b = PusherClient::connect(b.bin.addr, OTHER.1).await;
+    let mut default_b = PusherClient::connect(b.bin.addr, KEY).await;
+    for c in [&mut on_a, &mut on_b, &mut default_b] {
+        let ok = frame(&c.subscribe("news").await);
+        assert_eq!(ok["event"], "pusher_internal:subscription_succeeded");
+    }
+
+    let path = format!("/apps/{}/events", OTHER.0);
+    let body = r#"{"name":"Posted","channel":"news","data":"{\"n\":1}"}"#;
+    let query = signed_query("POST", &path, body, &[], OTHER.1, OTHER.2, now());
+    let res = http()
+        .post(format!("{}{path}?{query}", a.url()))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let posted = json!({"event": "Posted", "channel": "news", "data": "{\"n\":1}"});
+    assert_eq!(frame(&on_a.next().await), posted);
+    assert_eq!(
+        frame(&on_b.next().await),
+        posted,
+        "relayed to the other node"
+    );
+
+    on_a.send(json!({"event": "client-typing", "channel": "news", "data": {"who": "a"}}))
+        .await;
+    let typing = frame(&on_b.next().await);
+    assert_eq!(
+        (&typing["event"], &typing["channel"]),
+        (&json!("client-typing"), &json!("news"))
+    );
+
+    // The default app's socket in its own `news` saw neither; a marker through the default
+    // app's ingress is the next thing it reads.
+    a.post_event("news", "Marker", &json!(1), None).await;
+    assert_eq!(
+        frame(&default_b.next().await),
+        json!({"event": "Marker", "channel": "news", "data": "1"})
+    );
+}
