@@ -51,6 +51,23 @@ fn ids(succeeded: &str) -> Vec<u64> {
     ids
 }
 
+/// A GET of Reverb's signed API on `node`, with `info` when not empty.
+async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
+    let params: Vec<(&str, &str)> = if info.is_empty() {
+        Vec::new()
+    } else {
+        vec![("info", info)]
+    };
+    let query = signed_query("GET", path, "", &params, KEY, SECRET, now());
+    let res = http()
+        .get(format!("{}{path}?{query}", node.url()))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200, "{path}");
+    serde_json::from_str(&res.text().await.expect("body")).expect("json")
+}
+
 /// A Pusher member joins on node A, a Socket.IO member on node B, another Pusher member on
 /// node B: each gets the whole cluster's members, and each earlier member hears of each later
 /// one in its own protocol (never a Pusher frame named `presence:joining`). The last one gone
@@ -121,6 +138,19 @@ async fn presence_across_nodes_and_protocols() {
         format!(r#"["presence:joining","{CHAN}",{{"user_id":3,"user_info":{{"id":3}}}}]"#)
     );
 
+    // Reverb's API on either node answers for the whole cluster.
+    for node in [&a, &b] {
+        let info = signed_get(node, &format!("/apps/{ID}/channels/{CHAN}"), "user_count").await;
+        assert_eq!(info, json!({"occupied": true, "user_count": 3}));
+        // Other nodes' subscriptions are what their last beat wrote.
+        until_eq(
+            "both nodes' channels listed",
+            json!({"channels": {"sync": {}, CHAN: {}}}),
+            || async move { signed_get(node, &format!("/apps/{ID}/channels"), "").await },
+        )
+        .await;
+    }
+
     // User 1 leaves node A: node B's members hear it in their protocols.
     drop(p1);
     assert_eq!(
@@ -134,6 +164,19 @@ async fn presence_across_nodes_and_protocols() {
             json!(CHAN),
             json!({"user_id": 1})
         )
+    );
+    let users = signed_get(&a, &format!("/apps/{ID}/channels/{CHAN}/users"), "").await;
+    let mut ids: Vec<u64> = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["id"].as_u64().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [2, 3],
+        "Reverb's API on the node that lost its own member"
     );
     let users = a.api(&format!("/apps/app/channels/{CHAN}/users")).await;
     let mut left: Vec<u64> = users["users"]

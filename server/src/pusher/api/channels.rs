@@ -1,6 +1,9 @@
 //! Channel information, as Reverb answers it: `occupied`, `subscription_count` (not for
 //! presence channels), `user_count` (presence channels only). For the default app a channel's
-//! sockets are its Pusher and its Socket.IO sockets.
+//! sockets are its Pusher and its Socket.IO sockets, and in a cluster every node's (the figures
+//! the laravel-echo-server API gives); other apps' figures are this node's.
+
+use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
@@ -16,20 +19,61 @@ use crate::pusher::space::AppSpace;
 
 type Answer = Result<Json<Value>, PusherApiError>;
 
-/// Sockets of `channel` in the app, of both protocols for the default app.
-fn sockets(engine: &Engine, space: &AppSpace, channel: &str) -> usize {
+/// Subscriptions per channel on the other nodes of a cluster, for the default app; empty for
+/// other apps, without a cluster, or when Redis does not answer.
+pub(super) struct Others(BTreeMap<String, u64>);
+
+impl Others {
+    pub(super) async fn of(engine: &Engine, space: &AppSpace) -> Others {
+        if !space.is_default() {
+            return Others(BTreeMap::new());
+        }
+        let counts = crate::cluster::api::other_nodes_counts(engine).await;
+        Others(counts.unwrap_or_default())
+    }
+}
+
+/// Sockets of `channel` in the app, of both protocols and every node for the default app.
+fn sockets(engine: &Engine, space: &AppSpace, channel: &str, others: &Others) -> usize {
     let socketio = if space.is_default() {
         engine.io.to(channel.to_owned()).sockets().len()
     } else {
         0
     };
-    space.channels.count(channel) + socketio
+    let elsewhere = others.0.get(channel).copied().unwrap_or(0);
+    space.channels.count(channel) + socketio + usize::try_from(elsewhere).unwrap_or(usize::MAX)
+}
+
+/// The `user_id`s present in a presence channel: the cluster's for the default app when Redis
+/// answers, else this node's.
+async fn user_ids(engine: &Engine, space: &AppSpace, channel: &str) -> Vec<Value> {
+    if space.is_default()
+        && let Some(members) = crate::cluster::api::members(engine, channel).await
+    {
+        return members
+            .iter()
+            .filter_map(|m| serde_json::from_str::<Map<String, Value>>(m.get()).ok())
+            .map(|m| m.get("user_id").cloned().unwrap_or(Value::Null))
+            .collect();
+    }
+    space
+        .presence(engine)
+        .users(channel)
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m.user_id.get()).unwrap_or(Value::Null))
+        .collect()
 }
 
 /// The `info` attributes asked for (comma-separated) of `channel`.
-pub(super) fn info(engine: &Engine, space: &AppSpace, channel: &str, wanted: &str) -> Value {
+pub(super) async fn info(
+    engine: &Engine,
+    space: &AppSpace,
+    channel: &str,
+    wanted: &str,
+    others: &Others,
+) -> Value {
     let wanted: Vec<&str> = wanted.split(',').map(str::trim).collect();
-    let count = sockets(engine, space, channel);
+    let count = sockets(engine, space, channel, others);
     let mut out = Map::new();
     if wanted.contains(&"occupied") {
         out.insert("occupied".to_owned(), json!(count > 0));
@@ -39,7 +83,7 @@ pub(super) fn info(engine: &Engine, space: &AppSpace, channel: &str, wanted: &st
     }
     let presence = ChannelKind::of(channel) == ChannelKind::Presence;
     if wanted.contains(&"user_count") && presence {
-        let users = space.presence(engine).users(channel).len();
+        let users = user_ids(engine, space, channel).await.len();
         out.insert("user_count".to_owned(), json!(users));
     }
     if wanted.contains(&"subscription_count") && !presence {
@@ -59,17 +103,19 @@ pub(super) async fn list(State(engine): State<Arc<Engine>>, signed: Signed) -> A
     let space = &engine.pusher.apps[signed.app];
     let prefix = signed.param("filter_by_prefix").unwrap_or_default();
     let wanted = signed.param("info").unwrap_or_default();
+    let others = Others::of(&engine, space).await;
     let mut names: Vec<String> = space.channels.all().into_iter().map(|(n, _)| n).collect();
     if space.is_default() {
         let rooms = engine.io.rooms().await.unwrap_or_default();
         names.extend(rooms.into_iter().map(std::borrow::Cow::into_owned));
+        names.extend(others.0.keys().cloned());
     }
     names.sort();
     names.dedup();
     let mut channels = Map::new();
     for name in names.into_iter().filter(|n| n.starts_with(prefix)) {
-        if sockets(&engine, space, &name) > 0 {
-            let i = info(&engine, space, &name, wanted);
+        if sockets(&engine, space, &name, &others) > 0 {
+            let i = info(&engine, space, &name, wanted, &others).await;
             channels.insert(name, i);
         }
     }
@@ -84,7 +130,8 @@ pub(super) async fn show(
 ) -> Answer {
     let space = &engine.pusher.apps[signed.app];
     let wanted = format!("{},occupied", signed.param("info").unwrap_or_default());
-    Ok(Json(info(&engine, space, &channel, &wanted)))
+    let others = Others::of(&engine, space).await;
+    Ok(Json(info(&engine, space, &channel, &wanted, &others).await))
 }
 
 /// `GET /apps/{id}/channels/{channel}/users`: `{"users":[{"id":..}]}`.
@@ -94,17 +141,16 @@ pub(super) async fn users(
     signed: Signed,
 ) -> Answer {
     let space = &engine.pusher.apps[signed.app];
-    if sockets(&engine, space, &channel) == 0 {
+    if sockets(&engine, space, &channel, &Others::of(&engine, space).await) == 0 {
         return Err(PusherApiError::NoChannel);
     }
     if ChannelKind::of(&channel) != ChannelKind::Presence {
         return Err(PusherApiError::NotPresence);
     }
-    let users: Vec<Value> = space
-        .presence(&engine)
-        .users(&channel)
-        .iter()
-        .map(|m| json!({ "id": serde_json::from_str::<Value>(m.user_id.get()).unwrap_or(Value::Null) }))
+    let users: Vec<Value> = user_ids(&engine, space, &channel)
+        .await
+        .into_iter()
+        .map(|id| json!({ "id": id }))
         .collect();
     Ok(Json(json!({ "users": users })))
 }

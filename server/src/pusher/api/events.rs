@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::PusherApiError;
-use super::channels::info;
+use super::channels::{Others, info};
 use super::signed::Signed;
 use crate::engine::Engine;
 use crate::message::Message;
@@ -48,9 +48,10 @@ pub(super) async fn events(State(engine): State<Arc<Engine>>, signed: Signed) ->
         return Ok(Json(json!({})));
     };
     let space = &engine.pusher.apps[signed.app];
+    let others = Others::of(&engine, space).await;
     let mut out = Map::new();
     for channel in channels {
-        let i = info(&engine, space, &channel, wanted);
+        let i = info(&engine, space, &channel, wanted, &others).await;
         out.insert(channel, i);
     }
     Ok(Json(json!({ "channels": out })))
@@ -60,6 +61,7 @@ pub(super) async fn batch(State(engine): State<Arc<Engine>>, signed: Signed) -> 
     let batch: Batch =
         serde_json::from_slice(&signed.body).map_err(|e| PusherApiError::Invalid(e.to_string()))?;
     let space = &engine.pusher.apps[signed.app];
+    let others = Others::of(&engine, space).await;
     let mut answers = Vec::with_capacity(batch.batch.len());
     for event in &batch.batch {
         let channel = event
@@ -68,7 +70,7 @@ pub(super) async fn batch(State(engine): State<Arc<Engine>>, signed: Signed) -> 
             .ok_or_else(|| PusherApiError::Invalid("batch item without channel".to_owned()))?;
         publish(&engine, signed.app, Some(vec![channel.clone()]), event)?;
         answers.push(match &event.info {
-            Some(wanted) => info(&engine, space, &channel, wanted),
+            Some(wanted) => info(&engine, space, &channel, wanted, &others).await,
             None => json!({}),
         });
     }
