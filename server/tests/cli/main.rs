@@ -8,7 +8,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use support::{BIN, banner_until_ready, run, signal, temp_dir, write_config};
+use support::{BIN, banner_until_ready, command, ready, run, signal, stop, temp_dir, write_config};
 
 /// No config file: exit 1 with the path named.
 #[test]
@@ -52,15 +52,8 @@ fn start_banner_warnings_and_sigterm() {
         r#"{"host":"127.0.0.1","port":0,"subscribers":{"redis":false},"metrics":{"port":0},"someKey":1}"#,
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .args(["start", "--dev", "--dir"])
-        .arg(&dir)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let banner = banner_until_ready(&mut child);
+    let mut cmd = command(&["start", "--dev", "--dir"], &dir);
+    let (mut child, banner) = ready(cmd.arg(&dir).env("RUST_LOG", "info").stderr(Stdio::piped()));
     assert_eq!(banner[1], "Starting server in DEV mode...");
     assert!(
         banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
@@ -252,17 +245,11 @@ fn environment_overrides_the_file() {
         "RUST_ECHO_DEVMODE=true\nLARAVEL_ECHO_SERVER_HOST=10.9.9.9\n",
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("start")
-        .current_dir(&dir)
-        .env("RUST_ECHO_PORT", "0")
-        .env("LARAVEL_ECHO_SERVER_HOST", "127.0.0.1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let banner = banner_until_ready(&mut child);
+    let (mut child, banner) = ready(
+        command(&["start"], &dir)
+            .env("RUST_ECHO_PORT", "0")
+            .env("LARAVEL_ECHO_SERVER_HOST", "127.0.0.1"),
+    );
     assert_eq!(banner[1], "Starting server in DEV mode...", "from .env");
     assert!(
         banner[2].starts_with("✔  Running at http://127.0.0.1 on port "),
@@ -272,8 +259,7 @@ fn environment_overrides_the_file() {
         !banner[2].ends_with(" 6001"),
         "RUST_ECHO_PORT beats the file: {banner:?}"
     );
-    signal(&child, "TERM");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    stop(&mut child);
 
     let out = Command::new(BIN)
         .arg("start")
@@ -300,18 +286,8 @@ fn reverb_env_makes_the_pusher_app() {
     )
     .unwrap();
     let start = |extra: &[&str]| {
-        let mut child = Command::new(BIN)
-            .arg("start")
-            .args(extra)
-            .current_dir(&dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let banner = banner_until_ready(&mut child);
-        signal(&child, "TERM");
-        assert_eq!(child.wait().unwrap().code(), Some(0));
+        let (mut child, banner) = ready(command(&["start"], &dir).args(extra));
+        stop(&mut child);
         banner
     };
     let line = "✔  Pusher protocol for app 743051 at /app/pssrf76myf3ufjk29711".to_owned();
@@ -324,17 +300,9 @@ fn reverb_env_makes_the_pusher_app() {
 fn json_logs() {
     let dir = temp_dir("jsonlog");
     write_config(&dir);
-    let mut child = Command::new(BIN)
-        .args(["start", "--dev", "--log-format", "json", "--dir"])
-        .arg(&dir)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    banner_until_ready(&mut child);
-    signal(&child, "TERM");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut cmd = command(&["start", "--dev", "--log-format", "json", "--dir"], &dir);
+    let (mut child, _) = ready(cmd.arg(&dir).env_remove("RUST_LOG").stderr(Stdio::piped()));
+    stop(&mut child);
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     let lines: Vec<serde_json::Value> = err
@@ -360,14 +328,9 @@ fn json_logs() {
 #[test]
 fn configuration_from_standard_input() {
     let dir = temp_dir("stdin");
-    let mut child = Command::new(BIN)
-        .args(["start", "--config", "-", "--no-env"])
-        .current_dir(&dir)
+    let mut child = command(&["start", "--config", "-", "--no-env"], &dir)
         .env("RUST_ECHO_HOST", "10.9.9.9")
-        .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
@@ -384,8 +347,7 @@ fn configuration_from_standard_input() {
         "RUST_ECHO_HOST is not applied: {banner:?}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no lock file");
-    signal(&child, "TERM");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    stop(&mut child);
 
     let out = Command::new(BIN)
         .args(["start", "--config", "-"])

@@ -49,18 +49,34 @@ pub fn signal(child: &std::process::Child, signal: &str) {
     assert!(status.success(), "kill -{signal}");
 }
 
-pub fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["start", "--dir"])
-        .arg(dir)
-        .args(extra)
+/// The binary with `args`, run in `cwd`: warnings only in the log (not read), its banner on a
+/// pipe. Tests adjust the rest, then [`ready`].
+pub fn command(args: &[&str], cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(cwd)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Spawn `cmd` and read its banner up to `Server ready!`.
+pub fn ready(cmd: &mut Command) -> (std::process::Child, Vec<String>) {
+    let mut child = cmd.spawn().unwrap();
     let banner = banner_until_ready(&mut child);
     (child, banner)
+}
+
+/// SIGTERM, and the server exits 0.
+pub fn stop(child: &mut std::process::Child) {
+    signal(child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+pub fn spawn_start(dir: &Path, extra: &[&str]) -> (std::process::Child, Vec<String>) {
+    let mut cmd = command(&["start", "--dir"], dir);
+    ready(cmd.arg(dir).args(extra))
 }
 
 pub fn write_config(dir: &Path) {
