@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::nodes::Node;
-use common::{AuthStub, Client, RedisServer, until_eq};
+use common::{AuthStub, Client, RedisServer, sorted_ids, until_eq};
 use serde_json::{Value, json};
 
 const CHAN: &str = "presence-room";
@@ -164,14 +164,11 @@ async fn one_member_list_for_the_cluster() {
     let users = nodes[2]
         .api(&format!("/apps/app/channels/{CHAN}/users"))
         .await;
-    let mut ids: Vec<u64> = users["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .map(|u| u["id"].as_u64().expect("id"))
-        .collect();
-    ids.sort_unstable();
-    assert_eq!(ids, [2, 3], "the API lists the cluster's users");
+    assert_eq!(
+        sorted_ids(&users["users"], "id"),
+        [2, 3],
+        "the API lists the cluster's users"
+    );
 }
 
 /// A node killed with SIGKILL: its members leave on every other node within 10 s, and nothing

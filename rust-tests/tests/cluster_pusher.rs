@@ -5,7 +5,7 @@ mod common;
 
 use common::nodes::Node;
 use common::pusher::{ID, KEY, PusherClient, SECRET, now, signed_query};
-use common::{AuthStub, Client, RedisServer, http, until_eq};
+use common::{AuthStub, Client, RedisServer, http, sorted_ids, until_eq};
 use serde_json::{Value, json};
 
 const CHAN: &str = "presence-room";
@@ -41,14 +41,13 @@ fn ids(succeeded: &str) -> Vec<u64> {
     let f = frame(succeeded);
     assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
     let data = frame(f["data"].as_str().expect("data is a string"));
-    let mut ids: Vec<u64> = data["presence"]["ids"]
+    let ids: Vec<Value> = data["presence"]["ids"]
         .as_array()
         .expect("ids")
         .iter()
-        .map(|v| v.as_u64().expect("id"))
+        .map(|id| json!({ "id": id }))
         .collect();
-    ids.sort_unstable();
-    ids
+    sorted_ids(&Value::Array(ids), "id")
 }
 
 /// A GET of Reverb's signed API on `node`, with `info` when not empty.
@@ -102,15 +101,8 @@ async fn presence_across_nodes_and_protocols() {
     .await;
     let (name, args) = s2.next_event().await;
     assert_eq!(name, "presence:subscribed");
-    let mut here: Vec<u64> = args[1]
-        .as_array()
-        .expect("members")
-        .iter()
-        .map(|m| m["user_id"].as_u64().expect("id"))
-        .collect();
-    here.sort_unstable();
     assert_eq!(
-        here,
+        sorted_ids(&args[1], "user_id"),
         [1, 2],
         "the Pusher member on the other node is listed"
     );
@@ -166,28 +158,14 @@ async fn presence_across_nodes_and_protocols() {
         )
     );
     let users = signed_get(&a, &format!("/apps/{ID}/channels/{CHAN}/users"), "").await;
-    let mut ids: Vec<u64> = users["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .map(|u| u["id"].as_u64().expect("id"))
-        .collect();
-    ids.sort_unstable();
     assert_eq!(
-        ids,
+        sorted_ids(&users["users"], "id"),
         [2, 3],
         "Reverb's API on the node that lost its own member"
     );
     let users = a.api(&format!("/apps/app/channels/{CHAN}/users")).await;
-    let mut left: Vec<u64> = users["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .map(|u| u["id"].as_u64().expect("id"))
-        .collect();
-    left.sort_unstable();
     assert_eq!(
-        left,
+        sorted_ids(&users["users"], "id"),
         [2, 3],
         "the cluster's members, from the node that lost its own"
     );

@@ -38,6 +38,19 @@ pub fn http() -> &'static reqwest::Client {
     &HTTP
 }
 
+/// The numbers at `field` of the objects in the array `list` (e.g. the `id`s of an API's
+/// users), sorted: member lists come in no particular order.
+pub fn sorted_ids(list: &serde_json::Value, field: &str) -> Vec<u64> {
+    let mut ids: Vec<u64> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|m| m[field].as_u64().expect("a numeric id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 /// A server for one test; stopped when the test's runtime ends.
 pub struct TestServer {
     pub addr: SocketAddr,
