@@ -4,7 +4,7 @@
 mod common;
 
 use common::nodes::Node;
-use common::pusher::{ID, KEY, PusherClient, SECRET, now, signed_query};
+use common::pusher::{ID, KEY, PusherClient, SECRET, hmac, now, signed_query};
 use common::{AuthStub, Client, RedisServer, http, sorted_ids, until_eq};
 use serde_json::{Value, json};
 
@@ -221,4 +221,70 @@ async fn another_apps_channels_span_the_nodes() {
         frame(&default_b.next().await),
         json!({"event": "Marker", "channel": "news", "data": "1"})
     );
+}
+
+/// Join `CHAN` of app OTHER as `user`; the `subscription_succeeded` frame.
+async fn join_other(c: &mut PusherClient, user: u64) -> String {
+    let data = json!({"user_id": user, "user_info": {"id": user}}).to_string();
+    let signature = hmac(OTHER.2, &format!("{}:{CHAN}:{data}", c.socket_id));
+    let auth = format!("{}:{signature}", OTHER.1);
+    c.send(json!({"event": "pusher:subscribe",
+                  "data": {"channel": CHAN, "auth": auth, "channel_data": data}}))
+        .await;
+    c.next().await
+}
+
+/// Another app's presence channel has one member list across the nodes, apart from the default
+/// app's channel of the same name, and Redis losing its data loses none of it: each node
+/// registers its members of every app again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_apps_members_span_the_nodes_and_a_redis_restart() {
+    let mut redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let [a, b] = nodes(&redis, &auth).await;
+    let mut default_a = PusherClient::connect(a.bin.addr, KEY).await;
+    let first = default_a
+        .subscribe_presence(CHAN, json!({"user_id": 9, "user_info": {"id": 9}}))
+        .await;
+    assert_eq!(ids(&first), [9]);
+
+    let mut one = PusherClient::connect(a.bin.addr, OTHER.1).await;
+    assert_eq!(
+        ids(&join_other(&mut one, 1).await),
+        [1],
+        "not the default app's 9"
+    );
+    let mut two = PusherClient::connect(b.bin.addr, OTHER.1).await;
+    assert_eq!(ids(&join_other(&mut two, 2).await), [1, 2]);
+    assert_eq!(
+        parts(&one.next().await),
+        (
+            json!("pusher_internal:member_added"),
+            json!(CHAN),
+            json!({"user_id": 2, "user_info": {"id": 2}})
+        )
+    );
+
+    redis.restart().await;
+    for n in [&a, &b] {
+        until_eq("the relay subscribed again", Some(true), || async {
+            n.bin
+                .health()
+                .await
+                .and_then(|h| h["cluster"]["relay_subscribed"].as_bool())
+        })
+        .await;
+    }
+    // Both nodes registered their members again: a newcomer gets all of them. (Until they
+    // have, it may get fewer; each try is a new connection.)
+    let addr = b.bin.addr;
+    until_eq(
+        "app OTHER's members registered again",
+        vec![1, 2, 3],
+        || async move {
+            let mut three = PusherClient::connect(addr, OTHER.1).await;
+            ids(&join_other(&mut three, 3).await)
+        },
+    )
+    .await;
 }

@@ -12,17 +12,19 @@
 //!   sweep left a mark saying so.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use redis::Value as RedisValue;
 use serde_json::value::RawValue;
 use socketioxide::socket::Sid;
 
-use super::announce::{News, announce, render_pusher};
+use super::announce::{News, announce, render_pusher, scoped, unscoped};
 use super::backplane::Link;
 use super::keys::Keys;
 use super::presence::{join, leave};
 use crate::engine::Engine;
 use crate::message::Message;
+use crate::presence::Member;
 use crate::protocol::PRESENCE_JOINING;
 
 pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: bool) {
@@ -40,12 +42,7 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
         .iter()
         .filter_map(|f| serde_json::from_str::<(String, String)>(f).ok())
         .collect();
-    let here: BTreeMap<(String, String), _> = engine
-        .presence
-        .all_users()
-        .into_iter()
-        .map(|(channel, m)| ((channel, m.user_key().to_owned()), m))
-        .collect();
+    let here = members_here(engine);
     tracing::info!(
         here = here.len(),
         in_redis = in_redis.len(),
@@ -68,10 +65,32 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
     }
 }
 
+/// This node's members, by cluster channel name and user: the shared space's and every other
+/// Pusher app's.
+fn members_here(engine: &Engine) -> BTreeMap<(String, String), Arc<Member>> {
+    let mut here = BTreeMap::new();
+    let spaces = engine.pusher.apps.iter().enumerate().skip(1);
+    let others = spaces.map(|(app, space)| (app, space.presence(engine)));
+    for (app, presence) in std::iter::once((0, &engine.presence)).chain(others) {
+        for (channel, m) in presence.all_users() {
+            let name = scoped(engine, app, &channel).into_owned();
+            here.insert((name, m.user_key().to_owned()), m);
+        }
+    }
+    here
+}
+
 /// `presence:joining` for a user this node has: to every node's sockets of the channel but the
 /// user's own Socket.IO sockets here (they have it in their member list already; a Pusher
 /// client told of its own user keeps one entry for it).
-fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
+fn joining(engine: &Engine, name: &str, user: &str, member: Box<RawValue>) {
+    let Some((app, channel)) = unscoped(engine, name) else {
+        return;
+    };
+    if app > 0 {
+        announce(engine, name, News::Joining, member, None);
+        return;
+    }
     let own: Vec<Sid> = engine.presence.sockets_of(channel, user);
     for socket in engine.io.to(channel.to_owned()).sockets() {
         if !own.contains(&socket.id) {
