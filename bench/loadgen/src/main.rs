@@ -12,7 +12,7 @@ use echo_bench::cli;
 use echo_bench::fleet::Eio;
 use echo_bench::procs;
 use echo_bench::report::{self, Results};
-use echo_bench::scenario::{self, Plan, channels, fanout, memory};
+use echo_bench::scenario::{Plan, channels, fanout, memory, two_nodes};
 use echo_bench::servers::{Env, Kind};
 use echo_bench::sys;
 
@@ -139,10 +139,16 @@ async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, S
         machine: machine(),
         ..Results::default()
     };
-    let kinds: Vec<Kind> = [Kind::Les, Kind::RustEcho, Kind::InProcess, Kind::Raw]
-        .into_iter()
-        .filter(|k| o.servers.is_empty() || o.servers.iter().any(|s| s == fanout::slug(*k)))
-        .collect();
+    let kinds: Vec<Kind> = [
+        Kind::Les,
+        Kind::RustEcho,
+        Kind::InProcess,
+        Kind::Raw,
+        Kind::Adapter,
+    ]
+    .into_iter()
+    .filter(|k| o.servers.is_empty() || o.servers.iter().any(|s| s == fanout::slug(*k)))
+    .collect();
     if wants("fanout") {
         fanout_all(o, &env, &kinds, fds, &mut results).await;
     }
@@ -169,7 +175,7 @@ async fn run(o: &Options, server_cpu: Option<usize>, fds: u64) -> Result<bool, S
 async fn fanout_all(o: &Options, env: &Env, kinds: &[Kind], fds: u64, results: &mut Results) {
     for &size in &o.plan.fanout_sizes {
         let mut offered = fanout::Offered::default();
-        for &kind in kinds {
+        for &kind in kinds.iter().filter(|k| **k != Kind::Adapter) {
             // Embedded, the server's sockets count against this process's descriptors too.
             if kind == Kind::InProcess && (2 * size as u64) + 1_000 > fds {
                 skip(
@@ -203,14 +209,13 @@ async fn fanout_all(o: &Options, env: &Env, kinds: &[Kind], fds: u64, results: &
     let mut offered = fanout::Offered::default();
     let r = fanout::run(&o.plan, env, case, &mut offered, &mut results.fanout).await;
     note(results, &format!("fan-out {size} rust-echo EIO 3+4"), r);
-    // Two nodes of one cluster, the clients split between them, events through one node's ring.
-    if kinds.contains(&Kind::RustEcho) {
-        let r = scenario::two_nodes::run(&o.plan, env, size, &mut results.fanout).await;
-        note(
-            results,
-            &format!("fan-out {size} {}", scenario::two_nodes::LABEL),
-            r,
-        );
+    // Two nodes, the clients split between them, events entering one node: rust-echo's
+    // cluster relay, and socketioxide's Redis adapter.
+    for pair in [two_nodes::Pair::RustEcho, two_nodes::Pair::Adapter] {
+        if kinds.contains(&pair.kind()) {
+            let r = two_nodes::run(&o.plan, env, size, pair, &mut results.fanout).await;
+            note(results, &format!("fan-out {size} {}", pair.label()), r);
+        }
     }
 }
 

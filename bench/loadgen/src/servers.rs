@@ -24,6 +24,8 @@ pub enum Kind {
     InProcess,
     /// The raw tungstenite broadcaster: the limit.
     Raw,
+    /// socketioxide with the socketioxide-redis adapter (`adapter-node`): two-node rows only.
+    Adapter,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::RustEcho => "rust-echo",
             Kind::InProcess => "rust-echo (embedded)",
             Kind::Raw => "raw broadcaster",
+            Kind::Adapter => "socketioxide-redis",
         }
     }
 }
@@ -105,6 +108,16 @@ pub async fn start_cluster_node(env: &Env, name: &str, namespace: &str) -> Resul
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(node)
+}
+
+/// socketioxide with its Redis adapter, as a node of a pair; `ingress`: the Redis channel whose
+/// Laravel payloads it emits to the other nodes.
+pub async fn start_adapter_node(
+    env: &Env,
+    name: &str,
+    ingress: Option<&str>,
+) -> Result<Running, String> {
+    start_with(Kind::Adapter, env, name, &json!({ "ingress": ingress })).await
 }
 
 /// As [`start`], with `extra` keys set over the configuration.
@@ -182,6 +195,19 @@ async fn start_with(kind: Kind, env: &Env, name: &str, extra: &Value) -> Result<
             p.wait_for_log("ready", Duration::from_secs(10))?;
             (Some(p), None)
         }
+        Kind::Adapter => {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let bin = exe.with_file_name("adapter-node");
+            let bin = bin.to_string_lossy().into_owned();
+            let (p1, r) = (port.to_string(), env.redis_port.to_string());
+            let mut args = vec!["--port", &p1, "--redis-port", &r];
+            if let Some(channel) = extra["ingress"].as_str() {
+                args.extend(["--ingress", channel]);
+            }
+            let mut p = Proc::spawn(name, &bin, &args, &dir, &env.out, env.server_cpu, &[])?;
+            p.wait_for_log("ready", Duration::from_secs(10))?;
+            (Some(p), None)
+        }
         Kind::InProcess => (None, Some(embed(env, port).await?)),
     };
     Ok(Running {
@@ -254,7 +280,9 @@ impl Running {
     /// The ingresses this server takes, in the order they are measured.
     pub async fn ingresses(&self, env: &Env) -> Result<Vec<Ingress>, String> {
         match self.kind {
-            Kind::Les | Kind::Raw => Ok(vec![Ingress::redis(env.redis_port).await?]),
+            Kind::Les | Kind::Raw | Kind::Adapter => {
+                Ok(vec![Ingress::redis(env.redis_port).await?])
+            }
             Kind::RustEcho => {
                 let ring = rust_echo_server::shm::default_name(self.addr.port());
                 let producer = rust_echo_server::shm::Producer::new(&ring)

@@ -148,5 +148,5 @@ async fn measure(
 
 /// Whether `kind` takes part (the raw broadcaster has no channels or authorization).
 pub fn applies(kind: Kind) -> bool {
-    kind != Kind::Raw
+    !matches!(kind, Kind::Raw | Kind::Adapter)
 }

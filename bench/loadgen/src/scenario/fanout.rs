@@ -170,5 +170,6 @@ pub fn slug(kind: Kind) -> &'static str {
         Kind::RustEcho => "rust-echo",
         Kind::InProcess => "in-process",
         Kind::Raw => "raw",
+        Kind::Adapter => "adapter",
     }
 }
