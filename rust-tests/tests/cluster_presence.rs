@@ -216,7 +216,7 @@ async fn dead_nodes_members_leave_and_stopped_nodes_leave_at_once() {
     assert_eq!(b.next_event_raw().await, leaving(3));
     let ns = format!("test-{}", redis.port);
     let alive = redis
-        .exists(common::nodes::DB, &format!("{ns}:alive:{id}"))
+        .exists(common::nodes::DB, &format!("{{{ns}}}:alive:{id}"))
         .await;
     assert!(alive, "left by itself, not swept after its key expired");
     marker(&nodes[1], &mut [&mut a, &mut b]).await;

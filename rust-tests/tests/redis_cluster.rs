@@ -1,77 +1,19 @@
-//! The Redis subscriber on a Redis Cluster: it listens on one node and hears what is published on
-//! any; a dead node is replaced by the next. Real redis-server processes, a real cluster made with
-//! `redis-cli --cluster create`. (Sentinel: `sentinel.rs`.)
+//! Redis Cluster, as laravel-echo-server's ioredis config names it (`clusterNodes`): the Laravel
+//! subscriber listens on one node and hears what is published on any, moving on when its node
+//! dies; the cluster backplane keeps its keys and its sharded relay channel in the hash slot of
+//! its namespace and follows a failover of that slot's master. Real redis-server processes, a
+//! real cluster made with `redis-cli --cluster create`. (Sentinel: `sentinel.rs`.)
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::redis_server::{free_port, loopback_args};
-use common::{Client, TestServer, until};
+use common::nodes::{Node, config_with};
+use common::redis_cluster::RedisCluster;
+use common::{AuthStub, Client, TestServer, until, until_eq};
+use serde_json::{Value, json};
 
-/// A redis-server (or Sentinel) process with the given arguments, killed when dropped.
-struct Node {
-    child: Child,
-    port: u16,
-}
-
-impl Node {
-    async fn start(port: u16, args: &[&str]) -> Node {
-        let child = Command::new("redis-server")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (make test installs it)");
-        let node = Node { child, port };
-        until(format!("redis on {port} to answer"), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-        .await;
-        node
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    async fn cmd<T: redis::FromRedisValue>(&self, args: &[&str]) -> redis::RedisResult<T> {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))?;
-        let mut con = client.get_multiplexed_async_connection().await?;
-        let mut cmd = redis::cmd(args[0]);
-        for a in &args[1..] {
-            cmd.arg(*a);
-        }
-        cmd.query_async(&mut con).await
-    }
-
-    async fn publish(&self, channel: &str, n: u64) -> redis::RedisResult<i64> {
-        let payload = format!(r#"{{"event":"E","data":{n}}}"#);
-        self.cmd(&["PUBLISH", channel, &payload]).await
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rust-echo-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-async fn data_node(port: u16, extra: &[&str]) -> Node {
-    let p = port.to_string();
-    let mut args = loopback_args(&p);
-    args.extend_from_slice(extra);
-    Node::start(port, &args).await
-}
+const EACH: u64 = 20;
 
 /// The data of the next event the client receives on `news`.
 async fn next_number(c: &mut Client) -> u64 {
@@ -86,50 +28,12 @@ async fn next_number(c: &mut Client) -> u64 {
 /// survivors keep arriving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_publishes_from_any_node_and_a_dead_node() {
-    let dir = temp_dir("cluster");
-    let ports = [free_port(), free_port(), free_port()];
-    let mut nodes = Vec::new();
-    for port in ports {
-        let conf = dir
-            .join(format!("nodes-{port}.conf"))
-            .to_string_lossy()
-            .into_owned();
-        let extra = [
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            &conf,
-            "--cluster-require-full-coverage",
-            "no",
-            "--dir",
-            dir.to_str().expect("utf-8 dir"),
-        ];
-        nodes.push(data_node(port, &extra).await);
-    }
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let created = Command::new("redis-cli")
-        .args(["--cluster", "create"])
-        .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
-        .stdout(Stdio::null())
-        .status()
-        .expect("redis-cli");
-    assert!(created.success(), "redis-cli --cluster create");
-    for node in &nodes {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let info: String = node.cmd(&["CLUSTER", "INFO"]).await.expect("cluster info");
-            if info.contains("cluster_state:ok") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the cluster never formed: {info}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    let seeds: Vec<(String, u16)> = ports.iter().map(|p| ("127.0.0.1".to_owned(), *p)).collect();
+    let mut cluster = RedisCluster::start(3, 0).await;
+    let seeds: Vec<(String, u16)> = cluster
+        .nodes
+        .iter()
+        .map(|n| ("127.0.0.1".to_owned(), n.port))
+        .collect();
     let s = TestServer::start(move |c| {
         c.subscribers.redis = true;
         c.redis.cluster_nodes = seeds;
@@ -144,19 +48,274 @@ async fn cluster_publishes_from_any_node_and_a_dead_node() {
     c.subscribe("news").await;
     s.wait_subscribers("news", 1).await;
     // PUBLISH counts only the receiving node's own subscribers; the event reaches every node's.
-    for (i, node) in nodes.iter().enumerate() {
+    for (i, node) in cluster.nodes.iter().enumerate() {
         node.publish("p_news", i as u64).await.expect("publish");
         assert_eq!(next_number(&mut c).await, i as u64);
     }
     // The subscriber listens on the first node; kill it.
-    nodes[0].kill();
+    cluster.nodes[0].kill();
     until("the subscriber to notice", || !s.handle.redis_connected()).await;
     until("the subscriber to move to another node", || {
         s.handle.redis_connected()
     })
     .await;
-    for (n, node) in [(10, &nodes[1]), (11, &nodes[2])] {
+    for (n, node) in [(10, &cluster.nodes[1]), (11, &cluster.nodes[2])] {
         node.publish("p_news", n).await.expect("publish");
         assert_eq!(next_number(&mut c).await, n);
+    }
+}
+
+/// A namespace whose hash slot the first seed does not serve, so that only asking the cluster
+/// for the slot's master finds it.
+async fn namespace_off_the_first_seed(cluster: &RedisCluster) -> String {
+    for i in 0.. {
+        let ns = format!("rc-{}-{i}", cluster.nodes[0].port);
+        if cluster.master_of(&format!("{{{ns}}}:x")).await != Some(0) {
+            return ns;
+        }
+    }
+    unreachable!()
+}
+
+/// `n` cluster nodes on the Redis Cluster (subscriber and backplane both given `clusterNodes`).
+async fn nodes_on(cluster: &RedisCluster, namespace: &str, extra: &Value, n: usize) -> Vec<Node> {
+    let redis = json!({ "clusterNodes": cluster.seeds(), "keyPrefix": "p_" });
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(Node::start_config(config_with(redis.clone(), namespace, extra)).await);
+    }
+    out
+}
+
+/// The next `n` events of `c`, as `src` → the `n`s in the order received.
+async fn by_source(c: &mut Client, n: u64) -> BTreeMap<String, Vec<u64>> {
+    let mut out: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for _ in 0..n {
+        let (_, args) = c.next_event().await;
+        let src = args[1]["src"].as_str().expect("src").to_owned();
+        out.entry(src)
+            .or_default()
+            .push(args[1]["n"].as_u64().expect("n"));
+    }
+    out
+}
+
+async fn join(c: &mut Client, user: u32) {
+    c.emit(
+        "subscribe",
+        json!({"channel": "presence-room", "auth": {"headers": {"X-User": user.to_string()}}}),
+    )
+    .await;
+}
+
+/// The `presence:*` event `c` receives next, with its users sorted.
+async fn presence(c: &mut Client) -> (String, Value) {
+    let (name, args) = c.next_event().await;
+    assert_eq!(args[0], json!("presence-room"), "{name} {args:?}");
+    let ids = match &args[1] {
+        Value::Array(members) => {
+            let mut ids: Vec<u64> = members
+                .iter()
+                .filter_map(|m| m["user_id"].as_u64())
+                .collect();
+            ids.sort_unstable();
+            json!(ids)
+        }
+        member => member["user_id"].clone(),
+    };
+    (name, ids)
+}
+
+/// `Marker` on `channel` from `node` is the next event of every client: nothing came twice.
+async fn marker(node: &Node, channel: &str, clients: &mut [&mut Client]) {
+    node.post_event(channel, "Marker", &json!("end"), None)
+        .await;
+    for c in clients {
+        let (name, args) = c.next_event().await;
+        assert_eq!(
+            (name.as_str(), &args[0]),
+            ("Marker", &json!(channel)),
+            "at {}",
+            c.sid
+        );
+    }
+}
+
+/// Three rust-echo nodes whose backplane is a 3-master Redis Cluster: events from the ring and
+/// the HTTP API, and whispers, reach the clients of every node exactly once, in order; presence
+/// is one list for the cluster; every backplane key lives on the master of the namespace's slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backplane_on_a_redis_cluster() {
+    let cluster = RedisCluster::start(3, 0).await;
+    let auth = AuthStub::laravel().await;
+    let ns = namespace_off_the_first_seed(&cluster).await;
+    let nodes = nodes_on(&cluster, &ns, &json!({ "authHost": auth.url }), 3).await;
+    let mut a = nodes[0].client(4).await;
+    let mut b = nodes[1].client(3).await;
+    let mut c = nodes[2].client(4).await;
+    for cl in [&mut a, &mut b, &mut c] {
+        cl.subscribe("news").await;
+        cl.subscribe("private-chat").await;
+    }
+    until_eq("3 subscribers in the cluster", Some(3), || async {
+        nodes[0].api("/apps/app/channels/private-chat").await["subscription_count"].as_u64()
+    })
+    .await;
+    for i in 0..EACH {
+        nodes[0].ring_publish("news", "Ring", &json!({"src": "ring", "n": i}).to_string());
+        nodes[1]
+            .post_event("news", "Http", &json!({"src": "http", "n": i}), None)
+            .await;
+    }
+    let in_order: Vec<u64> = (0..EACH).collect();
+    for cl in [&mut a, &mut b, &mut c] {
+        let got = by_source(cl, 2 * EACH).await;
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.values().all(|seq| *seq == in_order), "{got:?}");
+    }
+    marker(&nodes[2], "news", &mut [&mut a, &mut b, &mut c]).await;
+
+    c.emit(
+        "client event",
+        json!({"channel": "private-chat", "event": "client-typing", "data": {"who": "c"}}),
+    )
+    .await;
+    let whisper = r#"["client-typing","private-chat",{"who":"c"}]"#;
+    assert_eq!(a.next_event_raw().await, whisper);
+    assert_eq!(b.next_event_raw().await, whisper);
+    marker(&nodes[0], "private-chat", &mut [&mut a, &mut b, &mut c]).await;
+
+    // Presence: user 1 on node 0, user 2 on node 1 and in a second tab on node 2.
+    let mut p1 = nodes[0].client(4).await;
+    join(&mut p1, 1).await;
+    assert_eq!(
+        presence(&mut p1).await,
+        ("presence:subscribed".into(), json!([1]))
+    );
+    // User 1's joining has reached every node before user 2 subscribes.
+    marker(&nodes[0], "news", &mut [&mut a, &mut b, &mut c]).await;
+    let mut p2 = nodes[1].client(3).await;
+    join(&mut p2, 2).await;
+    assert_eq!(
+        presence(&mut p2).await,
+        ("presence:subscribed".into(), json!([1, 2]))
+    );
+    assert_eq!(
+        presence(&mut p1).await,
+        ("presence:joining".into(), json!(2))
+    );
+    marker(&nodes[1], "news", &mut [&mut a, &mut b, &mut c]).await;
+    let mut p3 = nodes[2].client(4).await;
+    join(&mut p3, 2).await;
+    assert_eq!(
+        presence(&mut p3).await,
+        ("presence:subscribed".into(), json!([1, 2]))
+    );
+    p2.close().await;
+    p3.emit("unsubscribe", json!({ "channel": "presence-room" }))
+        .await;
+    assert_eq!(
+        presence(&mut p1).await,
+        ("presence:leaving".into(), json!(2))
+    );
+    marker(&nodes[2], "presence-room", &mut [&mut p1]).await;
+
+    // Every key of the backplane is on the slot's master, none on the other masters.
+    let owner = cluster
+        .master_of(&format!("{{{ns}}}:nodes"))
+        .await
+        .expect("owner");
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let keys: Vec<String> = node.cmd(&["KEYS", "*"]).await.expect("keys");
+        if i == owner {
+            assert!(
+                keys.iter().all(|k| k.starts_with(&format!("{{{ns}}}:"))),
+                "{keys:?}"
+            );
+            assert!(keys.len() >= 3, "{keys:?}");
+        } else {
+            assert!(keys.is_empty(), "master {i}: {keys:?}");
+        }
+    }
+}
+
+/// The `n` of each `Tick` event `c` receives within `within`, until one is at least `last`.
+async fn ticks_until(c: &mut Client, last: u64, within: Duration) -> Vec<(u64, Instant)> {
+    let mut out = Vec::new();
+    loop {
+        let raw = c.next_event_within(within).await;
+        let v: Vec<Value> = serde_json::from_str(&raw).expect("event");
+        let n = v[2]["n"].as_u64().expect("n");
+        out.push((n, Instant::now()));
+        if n >= last {
+            return out;
+        }
+    }
+}
+
+/// The master of the backplane's slot is SIGKILLed under a steady publish (node A's HTTP API
+/// every 20 ms, relayed to node B): its replica takes over, both nodes find it by themselves
+/// and relayed events arrive again, none twice; the gap is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backplane_follows_a_failover_of_its_slot() {
+    let mut cluster = RedisCluster::start(3, 1).await;
+    let ns = namespace_off_the_first_seed(&cluster).await;
+    let nodes = nodes_on(&cluster, &ns, &json!({}), 2).await;
+    let mut b = nodes[1].client(4).await;
+    b.subscribe("news").await;
+    until_eq("b subscribed", 1.0, || {
+        nodes[1]
+            .bin
+            .metric(r#"rust_echo_subscriptions{kind="public"}"#)
+    })
+    .await;
+    let url = format!("{}/apps/app/events?auth_key=secret", nodes[0].url());
+    let publisher = tokio::spawn(async move {
+        for n in 0u64.. {
+            let body = json!({"channel": "news", "name": "Tick", "data": {"n": n}});
+            let _ = common::http()
+                .post(&url)
+                .body(body.to_string())
+                .send()
+                .await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let before = ticks_until(&mut b, 10, Duration::from_secs(5)).await;
+    let key = format!("{{{ns}}}:nodes");
+    let old = cluster.master_of(&key).await.expect("the slot's master");
+    let killed = Instant::now();
+    cluster.nodes[old].kill();
+    let mut promoted = None;
+    for _ in 0..1500 {
+        if cluster.master_of(&key).await.is_some_and(|m| m != old) {
+            promoted = Some(killed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let promoted = promoted.expect("a replica took the slot over");
+    let last_before = before.last().map(|t| t.0).expect("events before");
+    let after = ticks_until(&mut b, last_before + 100, Duration::from_secs(30)).await;
+    let gap = after
+        .iter()
+        .find(|t| t.1 > killed)
+        .map(|t| t.1.duration_since(killed));
+    println!(
+        "redis cluster failover: promoted after {promoted:?}, relayed events again after {gap:?}"
+    );
+    publisher.abort();
+    let seqs: Vec<u64> = before.iter().chain(&after).map(|t| t.0).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice: {seqs:?}"
+    );
+    for n in &nodes {
+        assert!(
+            n.bin
+                .metric("rust_echo_cluster_redis_reconnects_total")
+                .await
+                >= 1.0
+        );
     }
 }

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use socketioxide::socket::Sid;
 
+use super::backplane::Target;
 use super::keys::Keys;
 use super::presence::{self, Op};
 use super::{api, envelope, relay};
-use crate::config::{ClusterConfig, RedisConfig};
+use crate::config::ClusterConfig;
 use crate::message::Message;
 use crate::presence::Member;
 use crate::stats::Stats;
@@ -19,7 +20,7 @@ use crate::stats::Stats;
 pub struct Node {
     pub(super) id: String,
     pub(super) channel: String,
-    pub(super) redis: RedisConfig,
+    pub(super) redis: Target,
     relay: relay::Relay,
     pub(super) queue: std::sync::Mutex<Option<relay::Queue>>,
     subscribed: AtomicBool,
@@ -36,15 +37,17 @@ impl Node {
     pub(crate) fn new(config: &ClusterConfig, stats: Arc<Stats>) -> Self {
         let (relay, queue) = relay::channel(stats);
         let (ops, op_queue) = tokio::sync::mpsc::unbounded_channel();
+        let keys = Keys::new(&config.namespace);
+        let channel = keys.relay();
         Node {
             // Socket ids are 16 random URL-safe characters: as good a node id.
             id: Sid::new().to_string(),
-            channel: format!("{}:relay", config.namespace),
-            redis: config.redis.clone(),
+            redis: Target::new(config.redis.clone(), channel.clone()),
+            channel,
             relay,
             queue: std::sync::Mutex::new(Some(queue)),
             subscribed: AtomicBool::new(false),
-            keys: Keys::new(&config.namespace),
+            keys,
             ops,
             op_queue: std::sync::Mutex::new(Some(op_queue)),
             api: api::ApiLink::default(),
@@ -109,7 +112,7 @@ impl Node {
         &self.channel
     }
 
-    pub(crate) fn redis(&self) -> &RedisConfig {
+    pub(crate) fn redis(&self) -> &Target {
         &self.redis
     }
 

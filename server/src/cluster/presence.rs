@@ -232,7 +232,7 @@ async fn sweep(
         .arg(keys.nodes())
         .arg(keys.subscriptions(id))
         .arg(keys.swept(id))
-        .arg(keys.namespace())
+        .arg(keys.prefix())
         .arg(id);
     let Some(values) = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await else {
         return Vec::new();

@@ -34,7 +34,7 @@ return m
 /// Take away everything a node added (it died, or it stops), and forget the node.
 /// KEYS: the node's hash, the set of nodes, the node's subscription counts, its swept mark
 /// (which tells a node that comes back that the others were told its members left).
-/// ARGV: namespace, node id.
+/// ARGV: the names' prefix ([`super::keys::Keys::prefix`]), node id.
 /// Returns `{channel, member JSON, ...}` for each user that left the cluster.
 pub(crate) const SWEEP: &str = r"
 local out = {}
