@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
+use super::nodes::{Node, config_with};
 use super::redis_server::{free_port, loopback_args};
 use super::until;
 
@@ -106,6 +109,7 @@ impl RedisCluster {
             // on a busy machine.
             let bus = free_port().to_string();
             let conf = dir.join(format!("nodes-{port}.conf"));
+            let log = dir.join(format!("redis-{port}.log"));
             let mut args: Vec<String> = loopback_args(&p).into_iter().map(String::from).collect();
             for a in [
                 "--cluster-enabled",
@@ -123,6 +127,8 @@ impl RedisCluster {
                 NODE_TIMEOUT_MS,
                 "--dir",
                 dir.to_str().expect("utf-8 dir"),
+                "--logfile",
+                log.to_str().expect("utf-8 dir"),
             ] {
                 args.push(a.to_owned());
             }
@@ -161,6 +167,15 @@ impl RedisCluster {
         }
     }
 
+    /// The last lines of node `i`'s log, for a failure message.
+    pub fn log_tail(&self, i: usize) -> String {
+        let log =
+            std::fs::read_to_string(self.dir.join(format!("redis-{}.log", self.nodes[i].port)))
+                .unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
     /// Every node as "127.0.0.1:port".
     pub fn seeds(&self) -> Vec<String> {
         self.nodes
@@ -177,5 +192,28 @@ impl RedisCluster {
             }
         }
         None
+    }
+
+    /// A namespace whose hash slot the first seed does not serve, so that only asking the
+    /// cluster for the slot's master finds it.
+    pub async fn namespace_off_the_first_seed(&self) -> String {
+        for i in 0.. {
+            let ns = format!("rc-{}-{i}", self.nodes[0].port);
+            if self.master_of(&format!("{{{ns}}}:x")).await != Some(0) {
+                return ns;
+            }
+        }
+        unreachable!()
+    }
+
+    /// `n` rust-echo cluster nodes of `namespace` on this Redis Cluster (the Laravel subscriber
+    /// and the backplane both given `clusterNodes`), `extra` keys merged into their config.
+    pub async fn rust_echo_nodes(&self, namespace: &str, extra: &Value, n: usize) -> Vec<Node> {
+        let redis = json!({ "clusterNodes": self.seeds(), "keyPrefix": "p_" });
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.push(Node::start_config(config_with(redis.clone(), namespace, extra)).await);
+        }
+        out
     }
 }
