@@ -1,6 +1,7 @@
 //! What crosses the cluster channel: a message with the node it entered and the socket to leave
 //! out, encoded once as compact JSON (`{"o":node,"c":[channels],"e":event,"d":data,"s":socket}`;
-//! the data is the publisher's JSON text, never re-encoded). Whatever arrives on the channel is
+//! the data is the publisher's JSON text, never re-encoded). A `presence:joining` also carries
+//! `"t"`, when the member joined the cluster (Redis's clock, microseconds). Whatever arrives on the channel is
 //! untrusted: an envelope that does not decode is counted and skipped.
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ struct Out<'a> {
     e: &'a str,
     d: &'a RawValue,
     s: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -26,6 +29,8 @@ struct In<'a> {
     d: Box<RawValue>,
     #[serde(default)]
     s: Option<String>,
+    #[serde(default)]
+    t: Option<u64>,
 }
 
 /// Why an envelope was refused.
@@ -39,22 +44,26 @@ pub(crate) enum EnvelopeError {
     Empty,
 }
 
-/// Encode `msg` as relayed by `node`.
-pub(crate) fn encode(node: &str, msg: &Message) -> Vec<u8> {
+/// Encode `msg` as relayed by `node`; `at`: when the member of a `presence:joining` joined.
+pub(crate) fn encode(node: &str, msg: &Message, at: Option<u64>) -> Vec<u8> {
     let out = Out {
         o: node,
         c: &msg.channels,
         e: &msg.event,
         d: &msg.data,
         s: msg.socket.as_deref(),
+        t: at,
     };
     // Strings, a list of strings and raw JSON always serialize.
     serde_json::to_vec(&out).unwrap_or_default()
 }
 
-/// Decode an envelope: the origin node and the message, or `None` for the message when it
-/// came from `own` (a node hears its own publishes and has delivered them already).
-pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Message>, EnvelopeError> {
+/// Decode an envelope: the message and its `t`, or `None` when it came from `own` (a node hears
+/// its own publishes and has delivered them already).
+pub(crate) fn decode(
+    own: &str,
+    bytes: &[u8],
+) -> Result<Option<(Message, Option<u64>)>, EnvelopeError> {
     let e: In<'_> = serde_json::from_slice(bytes)?;
     if e.o == own {
         return Ok(None);
@@ -62,12 +71,13 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Message>, Envelop
     if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
         return Err(EnvelopeError::Empty);
     }
-    Ok(Some(Message {
+    let msg = Message {
         channels: e.c,
         event: e.e,
         data: e.d,
         socket: e.s.filter(|s| !s.is_empty()),
-    }))
+    };
+    Ok(Some((msg, e.t)))
 }
 
 #[cfg(test)]
@@ -83,8 +93,13 @@ mod tests {
             Some("sid".into()),
         )
         .unwrap();
-        let bytes = encode("n1", &m);
-        assert_eq!(decode("n2", &bytes).unwrap(), Some(m));
+        let bytes = encode("n1", &m, None);
+        assert!(!String::from_utf8_lossy(&bytes).contains(r#""t""#));
+        assert_eq!(decode("n2", &bytes).unwrap(), Some((m.clone(), None)));
+        assert_eq!(
+            decode("n2", &encode("n1", &m, Some(7))).unwrap(),
+            Some((m, Some(7)))
+        );
         assert_eq!(
             decode("n1", &bytes).unwrap(),
             None,

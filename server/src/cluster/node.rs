@@ -128,7 +128,12 @@ impl Node {
     /// Relay a message that entered this node to the other nodes (encoded once, queued
     /// without waiting).
     pub(crate) fn relay(&self, msg: &Message) {
-        self.relay.send(envelope::encode(&self.id, msg));
+        self.relay_at(msg, None);
+    }
+
+    /// [`Node::relay`] a `presence:joining` with `at`, when the member joined the cluster.
+    pub(crate) fn relay_at(&self, msg: &Message, at: Option<u64>) {
+        self.relay.send(envelope::encode(&self.id, msg, at));
     }
 
     /// Relay a whisper `socket` sent on `channel` to the other nodes' sockets of the channel.

@@ -80,13 +80,13 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
                 if let Some(gone) =
                     leave(&engine, &mut link, &keys, &channel, member.user_key()).await
                 {
-                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
+                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None, None);
                 }
             }
             Op::Resync { lost } => super::resync::run(&engine, &mut link, &keys, lost).await,
             Op::Sweep { id, done } => {
                 for (channel, gone) in sweep(&engine, &mut link, &keys, &id).await {
-                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None);
+                    announce(&engine, &channel, PRESENCE_LEAVING, gone, None, None);
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -96,9 +96,11 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
     }
 }
 
-/// What Redis said about a join: whether the user is new to the cluster, and its members.
+/// What Redis said about a join: whether the user is new to the cluster, when (Redis's clock,
+/// microseconds), and the members then.
 pub(super) struct JoinResult {
     pub(super) first_in_cluster: bool,
+    pub(super) at: u64,
     members: Vec<Box<RawValue>>,
 }
 
@@ -131,24 +133,24 @@ pub(super) async fn join(
         };
         v
     } else {
-        let mut cmd = redis::cmd("HVALS");
-        cmd.arg(&members_key);
-        let members = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?;
-        [vec![RedisValue::Int(2), RedisValue::Int(0)], members].concat()
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(scripts::MEMBERS).arg(1).arg(&members_key);
+        link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?
     };
     Some(read_join(&values))
 }
 
-/// `{nodes having the user, added, members...}`; anything unexpected counts as "not new".
+/// `{nodes having the user, added, now, members...}`; anything unexpected counts as "not new".
 fn read_join(values: &[RedisValue]) -> JoinResult {
     let int = |v: Option<&RedisValue>| match v {
         Some(RedisValue::Int(n)) => *n,
         _ => 0,
     };
     let first_in_cluster = int(values.first()) == 1 && int(values.get(1)) == 1;
-    let members = values.iter().skip(2).filter_map(raw_json).collect();
+    let members = values.iter().skip(3).filter_map(raw_json).collect();
     JoinResult {
         first_in_cluster,
+        at: u64::try_from(int(values.get(2))).unwrap_or(0),
         members,
     }
 }
@@ -173,21 +175,24 @@ fn joined(
     result: Option<JoinResult>,
     local: &[Arc<Member>],
 ) {
-    let (members, first) = match result {
-        Some(r) => (r.members, r.first_in_cluster),
+    let (members, first, at) = match result {
+        Some(r) => (r.members, r.first_in_cluster, Some(r.at)),
         None => {
             let wire = local
                 .iter()
                 .filter_map(|m| serde_json::value::to_raw_value(&m.wire()).ok())
                 .collect();
-            (wire, false)
+            (wire, false, None)
         }
     };
     if let Some(s) = engine.io.get_socket(socket) {
         s.emit(PRESENCE_SUBSCRIBED, &(channel, &members)).ok(); // gone: nothing to tell
     }
+    if let Some(at) = at {
+        engine.presence.set_snapshot(channel, socket, at);
+    }
     if first && let Ok(me) = serde_json::value::to_raw_value(&member.wire()) {
-        announce(engine, channel, PRESENCE_JOINING, me, Some(socket));
+        announce(engine, channel, PRESENCE_JOINING, me, Some(socket), at);
     }
 }
 
@@ -249,13 +254,15 @@ async fn sweep(
 }
 
 /// Send a presence event to this node's sockets of `channel` (but `except`) and relay it to
-/// the other nodes'.
+/// the other nodes', with `at`, when the member joined the cluster (see
+/// [`deliver_relayed_joining`]).
 pub(super) fn announce(
     engine: &Engine,
     channel: &str,
     event: &str,
     member: Box<RawValue>,
     except: Option<Sid>,
+    at: Option<u64>,
 ) {
     let msg = Message {
         channels: vec![channel.to_owned()],
@@ -265,6 +272,22 @@ pub(super) fn announce(
     };
     engine.emit_local(0, &msg);
     if let Some(node) = &engine.cluster {
-        node.relay(&msg);
+        node.relay_at(&msg, at);
+    }
+}
+
+/// A `presence:joining` another node relayed, for a member who joined the cluster at `at`: to
+/// this node's sockets of the channel, but those whose `presence:subscribed` list was read at
+/// or after `at` and so named the member already (the announcement crossed Redis more slowly
+/// than their own join went through it).
+pub(super) fn deliver_relayed_joining(engine: &Engine, msg: &Message, at: u64) {
+    engine.stats.received(crate::stats::Ingress::Cluster);
+    for channel in &msg.channels {
+        for socket in engine.io.to(channel.clone()).sockets() {
+            if !engine.presence.listed_since(channel, socket.id, at) {
+                socket.emit(PRESENCE_JOINING, &(channel, &msg.data)).ok(); // gone: nothing to tell
+            }
+        }
+        engine.stats.delivered(1);
     }
 }

@@ -53,7 +53,7 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
     );
     for (channel, user) in in_redis.iter().filter(|k| !here.contains_key(*k)) {
         if let Some(gone) = leave(engine, link, keys, channel, user).await {
-            announce(engine, channel, PRESENCE_LEAVING, gone, None);
+            announce(engine, channel, PRESENCE_LEAVING, gone, None, None);
         }
     }
     for ((channel, _), member) in here.iter().filter(|(k, _)| !in_redis.contains(*k)) {
@@ -62,14 +62,14 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
             && r.first_in_cluster
             && let Ok(me) = serde_json::value::to_raw_value(&member.wire())
         {
-            joining(engine, channel, member.user_key(), me);
+            joining(engine, channel, member.user_key(), me, r.at);
         }
     }
 }
 
 /// `presence:joining` for a user this node has: to every node's sockets of the channel but the
 /// user's own here (they have it in their member list already).
-fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
+fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>, at: u64) {
     let own: Vec<Sid> = engine.presence.sockets_of(channel, user);
     for socket in engine.io.to(channel.to_owned()).sockets() {
         if !own.contains(&socket.id) {
@@ -77,12 +77,13 @@ fn joining(engine: &Engine, channel: &str, user: &str, member: Box<RawValue>) {
         }
     }
     if let Some(node) = &engine.cluster {
-        node.relay(&Message {
+        let msg = Message {
             channels: vec![channel.to_owned()],
             event: PRESENCE_JOINING.to_owned(),
             data: member,
             socket: None,
-        });
+        };
+        node.relay_at(&msg, Some(at));
     }
 }
 

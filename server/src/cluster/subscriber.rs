@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::backplane::{self, Retry};
 use super::{Node, envelope};
 use crate::engine::Engine;
+use crate::protocol::PRESENCE_JOINING;
 use crate::stats::Ingress;
 
 /// Receive until `stop` turns true.
@@ -95,9 +96,14 @@ async fn sharded(engine: &Engine, node: &Node, retry: &mut Retry) -> String {
 
 fn receive(engine: &Engine, own: &str, payload: &[u8]) {
     match envelope::decode(own, payload) {
-        Ok(Some(msg)) => {
+        Ok(Some((msg, at))) => {
             engine.stats.cluster.received();
-            engine.deliver(&msg, Ingress::Cluster);
+            match at {
+                Some(at) if msg.event == PRESENCE_JOINING => {
+                    super::presence::deliver_relayed_joining(engine, &msg, at);
+                }
+                _ => engine.deliver(&msg, Ingress::Cluster),
+            }
         }
         Ok(None) => {}
         Err(e) => {
