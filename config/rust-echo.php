@@ -216,7 +216,8 @@ return [
     | enter one server (ring, in-process, HTTP API, whispers) reach the clients
     | of all of them, and presence channels have one member list for the whole
     | cluster. Redis is the Redis subscriber's connection unless `connection`
-    | names another one of config/database.php. Servers with the same Redis and
+    | names another one of config/database.php (a Redis Cluster defined under
+    | `database.redis.clusters` works too). Servers with the same Redis and
     | namespace form one cluster.
     |
     */

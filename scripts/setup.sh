@@ -12,6 +12,7 @@ DEBIAN_PACKAGES=(
   chromium                          # the demo's real-browser test (driven by playwright-core)
   curl openssl                      # curl for scripts; openssl makes the TLS tests' certificates
   gnuplot-nox                       # the benchmark chart (make bench)
+  nginx-light                       # the multi-node nginx recipe's e2e test (run as the test's own process)
 )
 # Node (laravel-echo and socket.io-client for the e2e suite) may come from elsewhere than Debian.
 command -v node >/dev/null 2>&1 || DEBIAN_PACKAGES+=(nodejs)
@@ -29,8 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The Debian package starts a system redis on 6379 where a service manager runs; the project
-# starts its own servers on free ports and never relies on that one.
+# The Debian packages start a system redis on 6379 and nginx on 80 where a service manager runs;
+# the project starts its own servers on free ports and never relies on those.
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo (Rust) is required: https://rustup.rs" >&2

@@ -193,6 +193,13 @@ final class PackageTest extends TestCase
                 'keyPrefix' => 'laravel_database_'],
             ServerConfig::fromLaravel($this->app['config'])['databaseConfig']['redis'],
         );
+        // The cluster backplane on that Redis Cluster (`cluster.redis.clusterNodes`).
+        config(['rust-echo.cluster.enabled' => 'true', 'rust-echo.cluster.connection' => 'events']);
+        $this->assertSame(
+            ['clusterNodes' => ['10.0.0.21:7000', '10.0.0.22:7001'], 'password' => 'pw'],
+            ServerConfig::fromLaravel($this->app['config'])['cluster']['redis'],
+        );
+        config(['rust-echo.cluster.enabled' => null, 'rust-echo.cluster.connection' => null]);
         config(['database.redis.events' => ['host' => '10.0.0.9', 'port' => 6380]]);
         $this->assertSame(
             ['host' => '10.0.0.9', 'port' => 6380, 'keyPrefix' => 'laravel_database_'],

@@ -213,7 +213,7 @@ async fn dead_nodes_members_leave_and_stopped_nodes_leave_at_once() {
     assert_eq!(b.next_event_raw().await, leaving(3));
     let ns = format!("test-{}", redis.port);
     let alive = redis
-        .exists(common::nodes::DB, &format!("{ns}:alive:{id}"))
+        .exists(common::nodes::DB, &format!("{{{ns}}}:alive:{id}"))
         .await;
     assert!(alive, "left by itself, not swept after its key expired");
     marker(&nodes[1], &mut [&mut a, &mut b]).await;
@@ -330,4 +330,58 @@ async fn changes_while_redis_is_away_are_reconciled() {
     // d hears user 3 leave too (a user its degraded list did not name), and nothing else.
     assert_eq!(d.next_event_within(within).await, leaving(3));
     marker(&nodes[0], &mut [&mut a, &mut b, &mut d]).await;
+}
+
+/// A relayed `presence:joining` that reaches a node after one of its sockets got a member list
+/// already naming that member is not sent to that socket (it would join twice there). The late
+/// arrival is made exact: the announcement node A relayed for user 1 is captured off the relay
+/// channel and published again, unchanged, once user 2's socket on node B has its list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_relayed_join_is_not_a_second_join() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let nodes = nodes(&redis, &auth, 2).await;
+    let relay = format!("{{test-{}}}:relay", redis.port);
+    let client = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port)).expect("url");
+    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
+    pubsub.subscribe(&relay).await.expect("subscribe");
+    let mut sync = watchers(&nodes).await;
+    let mut n = 0;
+
+    let mut p1 = nodes[0].client(4).await;
+    join(&mut p1, 1).await;
+    assert_eq!(here(&mut p1).await, [1]);
+    let announced = {
+        use futures_util::StreamExt;
+        let mut messages = pubsub.on_message();
+        loop {
+            let payload: Vec<u8> = messages
+                .next()
+                .await
+                .expect("relay")
+                .get_payload_bytes()
+                .to_vec();
+            if String::from_utf8_lossy(&payload).contains("presence:joining") {
+                break payload;
+            }
+        }
+    };
+    settle(&nodes[0], &mut sync, &mut n).await;
+
+    let mut p2 = nodes[1].client(3).await;
+    join(&mut p2, 2).await;
+    assert_eq!(here(&mut p2).await, [1, 2]);
+    assert_eq!(p1.next_event_raw().await, joining(2));
+    let mut con = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connection");
+    let heard: i64 = redis::cmd("PUBLISH")
+        .arg(&relay)
+        .arg(announced)
+        .query_async(&mut con)
+        .await
+        .expect("publish");
+    assert!(heard >= 2, "both nodes and this test listen: {heard}");
+    marker(&nodes[0], &mut [&mut p1, &mut p2]).await;
 }

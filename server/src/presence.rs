@@ -168,6 +168,9 @@ struct Roster {
     by_oldest: BTreeMap<u64, Arc<str>>,
     /// Newest record number of each user → user key (`presence:subscribed` order, reversed).
     by_newest: BTreeMap<u64, Arc<str>>,
+    /// Socket → when (the cluster's clock) the member list of its `presence:subscribed` was
+    /// read; a relayed `presence:joining` from before then is in that list already.
+    snapshots: HashMap<Sid, u64>,
 }
 
 impl Roster {
@@ -198,6 +201,7 @@ impl Roster {
 
     /// Remove the record of `socket`; its member when it was the user's last record.
     fn remove(&mut self, socket: Sid) -> Option<Arc<Member>> {
+        self.snapshots.remove(&socket);
         let (seq, key) = self.records.remove(&socket)?;
         let sockets = self.users.get_mut(&key)?;
         let oldest = *sockets.first_key_value()?.0;
@@ -312,6 +316,25 @@ impl Presence {
             }
         }
         out
+    }
+
+    /// `socket`'s member list of `channel` was read at `at` (cluster presence); kept while the
+    /// socket's record is.
+    pub(crate) fn set_snapshot(&self, channel: &str, socket: Sid, at: u64) {
+        if let Some(roster) = self.shard(channel).get_mut(channel)
+            && roster.records.contains_key(&socket)
+        {
+            roster.snapshots.insert(socket, at);
+        }
+    }
+
+    /// Whether `socket`'s member list of `channel` was read at or after `at`, and so holds a
+    /// member who joined the cluster at `at`.
+    pub(crate) fn listed_since(&self, channel: &str, socket: Sid, at: u64) -> bool {
+        self.shard(channel)
+            .get(channel)
+            .and_then(|r| r.snapshots.get(&socket))
+            .is_some_and(|&read| read >= at)
     }
 
     /// Number of presence channels with at least one member.

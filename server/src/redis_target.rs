@@ -56,7 +56,7 @@ async fn master(config: &RedisConfig, sentinel: &SentinelConfig) -> RedisResult<
 }
 
 /// Database, user and password of the data nodes.
-fn settings(config: &RedisConfig) -> RedisConnectionInfo {
+pub(crate) fn settings(config: &RedisConfig) -> RedisConnectionInfo {
     let mut settings = RedisConnectionInfo::default().set_db(config.db);
     if let Some(u) = &config.username {
         settings = settings.set_username(u);

@@ -19,6 +19,15 @@ pub struct Node {
 
 /// The config of a cluster node on `redis`, with `extra` keys merged over it.
 pub fn config(redis: &RedisServer, extra: &Value) -> (Value, String) {
+    let redis_config = json!({
+        "host": "127.0.0.1", "port": redis.port, "password": redis.password, "db": DB
+    });
+    config_with(redis_config, &format!("test-{}", redis.port), extra)
+}
+
+/// The config of a cluster node with `databaseConfig.redis` set to `redis` and the cluster's
+/// `namespace`, with `extra` keys merged over it; and the node's ring name.
+pub fn config_with(redis: Value, namespace: &str, extra: &Value) -> (Value, String) {
     static N: AtomicU32 = AtomicU32::new(0);
     let ring = format!(
         "rust-echo-cluster-test-{}-{}",
@@ -26,12 +35,10 @@ pub fn config(redis: &RedisServer, extra: &Value) -> (Value, String) {
         N.fetch_add(1, Ordering::Relaxed)
     );
     let mut config = json!({
-        "databaseConfig": { "redis": {
-            "host": "127.0.0.1", "port": redis.port, "password": redis.password, "db": DB
-        } },
+        "databaseConfig": { "redis": redis },
         "clients": [{ "appId": "app", "key": "secret" }],
         "shm": { "enabled": true, "name": ring },
-        "cluster": { "enabled": true, "namespace": format!("test-{}", redis.port) },
+        "cluster": { "enabled": true, "namespace": namespace },
     });
     if let (Value::Object(base), Value::Object(more)) = (&mut config, extra) {
         for (k, v) in more {
@@ -56,7 +63,11 @@ impl Drop for Node {
 impl Node {
     /// Start a node and wait until its relay subscriber is up.
     pub async fn start(redis: &RedisServer, extra: &Value) -> Node {
-        let (config, ring) = config(redis, extra);
+        Node::start_config(config(redis, extra)).await
+    }
+
+    /// Start a node of a config made by [`config_with`] and wait until its relay subscriber is up.
+    pub async fn start_config((config, ring): (Value, String)) -> Node {
         let node = Node {
             bin: Binary::start(config, None),
             ring,

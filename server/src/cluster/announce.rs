@@ -58,29 +58,47 @@ pub(crate) fn unscoped<'a>(engine: &Engine, name: &'a str) -> Option<(usize, &'a
 }
 
 /// Tell this node's sockets of `channel` in app `app` (but `except`) that `member` (its JSON,
-/// `{"user_id":..,"user_info":..}`) joined or left.
+/// `{"user_id":..,"user_info":..}`) joined or left. `at`, when a joining member joined the
+/// cluster, spares the Socket.IO sockets whose `presence:subscribed` list was read at or after
+/// it and so names the member already (news relayed from another node can cross Redis more
+/// slowly than a join here goes through it).
 pub(crate) fn render(
     engine: &Engine,
-    app: usize,
-    channel: &str,
+    (app, channel): (usize, &str),
     news: News,
     member: &RawValue,
     except: Option<&Joiner>,
+    at: Option<u64>,
 ) {
     if app == 0 {
         let sender = match except {
-            Some(Joiner::SocketIo(sid)) => engine.io.get_socket(*sid),
+            Some(Joiner::SocketIo(sid)) => Some(*sid),
             _ => None,
         };
-        let to = match &sender {
-            Some(s) => s.to(channel.to_owned()),
-            None => engine.io.to(channel.to_owned()),
-        };
-        let event = match news {
-            News::Joining => PRESENCE_JOINING,
-            News::Leaving => PRESENCE_LEAVING,
-        };
-        drive(to.emit(event, &(channel, member)));
+        match (news, at) {
+            (News::Joining, Some(at)) => {
+                for socket in engine.io.to(channel.to_owned()).sockets() {
+                    if Some(socket.id) != sender
+                        && !engine.presence.listed_since(channel, socket.id, at)
+                    {
+                        // Gone: nothing to tell.
+                        socket.emit(PRESENCE_JOINING, &(channel, member)).ok();
+                    }
+                }
+            }
+            _ => {
+                let sender = sender.and_then(|sid| engine.io.get_socket(sid));
+                let to = match &sender {
+                    Some(s) => s.to(channel.to_owned()),
+                    None => engine.io.to(channel.to_owned()),
+                };
+                let event = match news {
+                    News::Joining => PRESENCE_JOINING,
+                    News::Leaving => PRESENCE_LEAVING,
+                };
+                drive(to.emit(event, &(channel, member)));
+            }
+        }
     }
     let except = match except {
         Some(Joiner::Pusher { id, .. }) => Some(&**id),
@@ -115,18 +133,19 @@ pub(crate) fn render_pusher(
 }
 
 /// Tell this node's sockets of the cluster channel `name` (but `except`) and, through the
-/// relay, every other node's.
+/// relay, every other node's; `at`: when a joining member joined the cluster.
 pub(crate) fn announce(
     engine: &Engine,
     name: &str,
     news: News,
     member: Box<RawValue>,
     except: Option<&Joiner>,
+    at: Option<u64>,
 ) {
     let Some((app, channel)) = unscoped(engine, name) else {
         return;
     };
-    render(engine, app, channel, news, &member, except);
+    render(engine, (app, channel), news, &member, except, at);
     if let Some(node) = &engine.cluster {
         let msg = Message {
             channels: vec![channel.to_owned()],
@@ -138,7 +157,7 @@ pub(crate) fn announce(
             data: member,
             socket: None,
         };
-        node.relay_presence(engine.pusher.id_of(app), news, &msg);
+        node.relay_presence(engine.pusher.id_of(app), news, &msg, at);
     }
 }
 

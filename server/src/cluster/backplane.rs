@@ -1,11 +1,16 @@
 //! Connections to the backplane's Redis, and the retry pace when it cannot be reached. Each
 //! cluster task holds its own connection and makes a new one when it breaks; every connection
 //! made after a task's first is counted as a reconnect in `/metrics`.
+//!
+//! On a Redis Cluster ([`Target::sharded`]) every connection goes to the master of the slot the
+//! namespace's hash tag names ([`super::shard`]) and the relay uses sharded Pub/Sub
+//! (`SPUBLISH`/`SSUBSCRIBE`), which stays on that shard instead of being copied to every node.
 
 use std::time::Duration;
 
 use redis::aio::{MultiplexedConnection, PubSub};
-use redis::{AsyncConnectionConfig, RedisResult};
+use redis::{AsyncConnectionConfig, Client, PushInfo, RedisResult};
+use tokio::sync::mpsc;
 
 use crate::config::RedisConfig;
 
@@ -16,13 +21,56 @@ const RETRY_MAX: Duration = Duration::from_millis(500);
 /// A connect or a reply that takes longer is abandoned (an address that drops packets).
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Where the backplane's connections go: its Redis, and on a Redis Cluster the key whose hash
+/// slot (the namespace's tag) holds every key and the relay channel.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) redis: RedisConfig,
+    slot_key: String,
+}
+
+impl Target {
+    pub(crate) fn new(redis: RedisConfig, slot_key: String) -> Self {
+        Target { redis, slot_key }
+    }
+
+    /// On a Redis Cluster: one shard serves the backplane, its relay on sharded Pub/Sub.
+    pub(crate) fn sharded(&self) -> bool {
+        self.redis.sentinel.is_none() && !self.redis.cluster_nodes.is_empty()
+    }
+
+    /// The relay's publish command.
+    pub(crate) fn publish_command(&self) -> &'static str {
+        if self.sharded() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
+    }
+
+    /// Where the connections go, in words for log lines.
+    pub(crate) fn describe(&self) -> String {
+        crate::redis_target::describe(&self.redis)
+    }
+
+    async fn client(&self) -> RedisResult<Client> {
+        if self.sharded() {
+            super::shard::master(&self.redis, &self.slot_key).await
+        } else {
+            crate::redis_target::client(&self.redis, 0).await
+        }
+    }
+}
+
+fn timed_out(what: &'static str) -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, what))
+}
+
 /// A connection for commands (pipelined PUBLISH, scripts).
-pub(crate) async fn connection(config: &RedisConfig) -> RedisResult<MultiplexedConnection> {
-    let client = tokio::time::timeout(TIMEOUT, crate::redis_target::client(config, 0))
+pub(crate) async fn connection(target: &Target) -> RedisResult<MultiplexedConnection> {
+    let client = tokio::time::timeout(TIMEOUT, target.client())
         .await
-        .map_err(|_| {
-            redis::RedisError::from((redis::ErrorKind::Io, "no master from Sentinel in time"))
-        })??;
+        .map_err(|_| timed_out("no master from Sentinel or Redis Cluster in time"))??;
     let settings = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(TIMEOUT))
         .set_response_timeout(Some(TIMEOUT));
@@ -32,20 +80,51 @@ pub(crate) async fn connection(config: &RedisConfig) -> RedisResult<MultiplexedC
 }
 
 /// A Pub/Sub connection subscribed to `channel`.
-pub(crate) async fn subscribed(config: &RedisConfig, channel: &str) -> RedisResult<PubSub> {
+pub(crate) async fn subscribed(target: &Target, channel: &str) -> RedisResult<PubSub> {
     let connect = async {
-        let client = crate::redis_target::client(config, 0).await?;
+        let client = target.client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
         Ok(pubsub)
     };
-    match tokio::time::timeout(TIMEOUT, connect).await {
-        Ok(r) => r,
-        Err(_) => Err(redis::RedisError::from((
-            redis::ErrorKind::Io,
-            "no connection and subscription in time",
-        ))),
-    }
+    tokio::time::timeout(TIMEOUT, connect)
+        .await
+        .unwrap_or_else(|_| Err(timed_out("no connection and subscription in time")))
+}
+
+/// A RESP3 connection to the slot's master with a sharded subscription to `channel` (Redis
+/// Cluster), and the pushes it receives: `smessage`s, a `sunsubscribe` when the node stopped
+/// serving the slot, and the library's `Disconnection` when the connection broke. The
+/// subscription lasts while the connection is held.
+pub(crate) async fn sharded_subscribed(
+    target: &Target,
+    channel: &str,
+) -> RedisResult<(MultiplexedConnection, mpsc::UnboundedReceiver<PushInfo>)> {
+    let connect = async {
+        let client = target.client().await?;
+        let info = client.get_connection_info().clone();
+        let resp3 = info
+            .redis_settings()
+            .clone()
+            .set_protocol(redis::ProtocolVersion::RESP3);
+        let client = Client::open(info.set_redis_settings(resp3))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let settings = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_push_sender(tx);
+        let mut con = client
+            .get_multiplexed_async_connection_with_config(&settings)
+            .await?;
+        redis::cmd("SSUBSCRIBE")
+            .arg(channel)
+            .query_async::<redis::Value>(&mut con)
+            .await?;
+        Ok((con, rx))
+    };
+    tokio::time::timeout(TIMEOUT, connect)
+        .await
+        .unwrap_or_else(|_| Err(timed_out("no connection and sharded subscription in time")))
 }
 
 /// Failures in a row of one task's connection, and whether it ever connected.
@@ -87,7 +166,7 @@ impl Retry {
 /// A command connection that is made again, after a pause, when it broke.
 #[derive(Debug)]
 pub(crate) struct Link {
-    config: RedisConfig,
+    target: Target,
     conn: Option<MultiplexedConnection>,
     retry: Retry,
     /// No new connection is tried before this (the retry pause after a failure).
@@ -95,9 +174,9 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn new(config: RedisConfig) -> Self {
+    pub(crate) fn new(target: Target) -> Self {
         Link {
-            config,
+            target,
             conn: None,
             retry: Retry::default(),
             not_before: None,
@@ -118,7 +197,7 @@ impl Link {
             {
                 return None;
             }
-            match connection(&self.config).await {
+            match connection(&self.target).await {
                 Ok(c) => {
                     if self.retry.connected() {
                         stats.cluster.reconnected();
@@ -165,7 +244,7 @@ impl Link {
         let (wait, log) = self.retry.failed();
         self.not_before = Some(tokio::time::Instant::now() + wait);
         if log {
-            tracing::warn!(error = %error, addr = %crate::redis_target::describe(&self.config), "cluster: backplane Redis command failed");
+            tracing::warn!(error = %error, addr = %self.target.describe(), "cluster: backplane Redis command failed");
         }
     }
 }

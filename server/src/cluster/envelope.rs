@@ -2,8 +2,9 @@
 //! out, encoded once as compact JSON (`{"o":node,"c":[channels],"e":event,"d":data,"s":socket}`;
 //! the data is the publisher's JSON text, never re-encoded), plus `"a"`, the Pusher app id, for
 //! a message in another app's channels than the shared space, and `"k"` for presence news
-//! (`"j"` joining, `"l"` leaving; the data is the member). Whatever arrives on the channel is
-//! untrusted: an envelope that does not decode is counted and skipped.
+//! (`"j"` joining, `"l"` leaving; the data is the member). A joining also carries `"t"`, when
+//! the member joined the cluster (Redis's clock, microseconds). Whatever arrives on the channel
+//! is untrusted: an envelope that does not decode is counted and skipped.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -42,6 +43,8 @@ struct Out<'a> {
     a: Option<&'a str>,
     #[serde(skip_serializing_if = "Kind::is_event")]
     k: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +60,8 @@ struct In<'a> {
     a: Option<String>,
     #[serde(default)]
     k: Kind,
+    #[serde(default)]
+    t: Option<u64>,
 }
 
 /// A message another node relayed.
@@ -66,6 +71,8 @@ pub(crate) struct Relayed {
     pub app: Option<String>,
     pub kind: Kind,
     pub msg: Message,
+    /// For a joining: when the member joined the cluster.
+    pub at: Option<u64>,
 }
 
 /// Why an envelope was refused.
@@ -79,8 +86,14 @@ pub(crate) enum EnvelopeError {
     Empty,
 }
 
-/// Encode `msg` as relayed by `node`, in the channels of `app`.
-pub(crate) fn encode(node: &str, app: Option<&str>, kind: Kind, msg: &Message) -> Vec<u8> {
+/// Encode `msg` as relayed by `node`, in the channels of `app`; `at`: when the member of a
+/// joining joined.
+pub(crate) fn encode(
+    node: &str,
+    app: Option<&str>,
+    (kind, at): (Kind, Option<u64>),
+    msg: &Message,
+) -> Vec<u8> {
     let out = Out {
         o: node,
         c: &msg.channels,
@@ -89,6 +102,7 @@ pub(crate) fn encode(node: &str, app: Option<&str>, kind: Kind, msg: &Message) -
         s: msg.socket.as_deref(),
         a: app,
         k: kind,
+        t: at,
     };
     // Strings, a list of strings and raw JSON always serialize.
     serde_json::to_vec(&out).unwrap_or_default()
@@ -113,6 +127,7 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
             data: e.d,
             socket: e.s.filter(|s| !s.is_empty()),
         },
+        at: e.t,
     }))
 }
 
@@ -129,19 +144,22 @@ mod tests {
             Some("sid".into()),
         )
         .unwrap();
-        let bytes = encode("n1", None, Kind::Event, &m);
+        let bytes = encode("n1", None, (Kind::Event, None), &m);
         assert_eq!(
             String::from_utf8_lossy(&bytes),
             r#"{"o":"n1","c":["a","b"],"e":"E","d":{"x":1.50},"s":"sid"}"#,
             "the shared space's events keep the first version's shape"
         );
         let got = decode("n2", &bytes).unwrap().unwrap();
-        assert_eq!((got.app, got.kind, got.msg), (None, Kind::Event, m.clone()));
-        let bytes = encode("n1", Some("app-2"), Kind::Leaving, &m);
+        assert_eq!(
+            (got.app, got.kind, got.msg, got.at),
+            (None, Kind::Event, m.clone(), None)
+        );
+        let bytes = encode("n1", Some("app-2"), (Kind::Joining, Some(7)), &m);
         let got = decode("n2", &bytes).unwrap().unwrap();
         assert_eq!(
-            (got.app.as_deref(), got.kind, got.msg),
-            (Some("app-2"), Kind::Leaving, m)
+            (got.app.as_deref(), got.kind, got.msg, got.at),
+            (Some("app-2"), Kind::Joining, m, Some(7))
         );
         assert_eq!(
             decode("n1", &bytes).unwrap(),

@@ -1,5 +1,8 @@
-//! The names of the keys the nodes share, all under the cluster's namespace. The sweep script
-//! builds the per-channel names itself, so the two must agree: both are defined here.
+//! The names of the keys the nodes share and of the relay channel, all under the cluster's
+//! namespace in braces (`{rust-echo}:presence:…`): Redis Cluster hashes only the part in braces,
+//! so every name lands in one hash slot, which the scripts' multi-key updates need (see
+//! `shard`). The sweep script builds the per-channel names itself from [`Keys::prefix`], so the
+//! two must agree: both are defined here.
 
 /// Key names for one namespace.
 #[derive(Debug, Clone)]
@@ -10,12 +13,18 @@ pub(crate) struct Keys {
 impl Keys {
     pub(crate) fn new(namespace: &str) -> Self {
         Keys {
-            ns: namespace.to_owned(),
+            ns: format!("{{{namespace}}}"),
         }
     }
 
-    pub(crate) fn namespace(&self) -> &str {
+    /// What every name starts with: the namespace as a hash tag.
+    pub(crate) fn prefix(&self) -> &str {
         &self.ns
+    }
+
+    /// The Pub/Sub channel the nodes relay through (sharded Pub/Sub on a Redis Cluster).
+    pub(crate) fn relay(&self) -> String {
+        format!("{}:relay", self.ns)
     }
 
     /// Hash: user key → member JSON (`{"user_id":..,"user_info":..}`), one per user present on

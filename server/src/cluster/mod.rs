@@ -14,7 +14,8 @@
 //! - `resync`: making Redis hold exactly this node's members again after lost writes;
 //! - `liveness`: each node's beat, and the sweep of nodes that stopped beating;
 //! - `api`: the HTTP API's figures for the whole cluster;
-//! - `backplane`: connections to the backplane's Redis and the retry pace.
+//! - `backplane`: connections to the backplane's Redis and the retry pace;
+//! - `shard`: on a Redis Cluster, the master of the slot that holds the backplane.
 
 mod announce;
 pub(crate) mod api;
@@ -27,6 +28,7 @@ mod presence;
 mod relay;
 mod resync;
 mod scripts;
+mod shard;
 mod subscriber;
 mod tasks;
 

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use socketioxide::socket::Sid;
 
 use super::announce::{Joiner, News};
+use super::backplane::Target;
 use super::envelope::Kind;
 use super::keys::Keys;
 use super::presence::{self, Op};
 use super::{api, envelope, relay};
-use crate::config::{ClusterConfig, RedisConfig};
+use crate::config::ClusterConfig;
 use crate::message::Message;
 use crate::presence::Member;
 use crate::stats::Stats;
@@ -21,7 +22,7 @@ use crate::stats::Stats;
 pub struct Node {
     pub(super) id: String,
     pub(super) channel: String,
-    pub(super) redis: RedisConfig,
+    pub(super) redis: Target,
     relay: relay::Relay,
     pub(super) queue: std::sync::Mutex<Option<relay::Queue>>,
     subscribed: AtomicBool,
@@ -38,15 +39,17 @@ impl Node {
     pub(crate) fn new(config: &ClusterConfig, stats: Arc<Stats>) -> Self {
         let (relay, queue) = relay::channel(stats);
         let (ops, op_queue) = tokio::sync::mpsc::unbounded_channel();
+        let keys = Keys::new(&config.namespace);
+        let channel = keys.relay();
         Node {
             // Socket ids are 16 random URL-safe characters: as good a node id.
             id: Sid::new().to_string(),
-            channel: format!("{}:relay", config.namespace),
-            redis: config.redis.clone(),
+            redis: Target::new(config.redis.clone(), channel.clone()),
+            channel,
             relay,
             queue: std::sync::Mutex::new(Some(queue)),
             subscribed: AtomicBool::new(false),
-            keys: Keys::new(&config.namespace),
+            keys,
             ops,
             op_queue: std::sync::Mutex::new(Some(op_queue)),
             api: api::ApiLink::default(),
@@ -112,7 +115,7 @@ impl Node {
         &self.channel
     }
 
-    pub(crate) fn redis(&self) -> &RedisConfig {
+    pub(crate) fn redis(&self) -> &Target {
         &self.redis
     }
 
@@ -129,16 +132,24 @@ impl Node {
     /// space) to the other nodes (encoded once, queued without waiting).
     pub(crate) fn relay(&self, app: Option<&str>, msg: &Message) {
         self.relay
-            .send(envelope::encode(&self.id, app, Kind::Event, msg));
+            .send(envelope::encode(&self.id, app, (Kind::Event, None), msg));
     }
 
-    /// Relay presence news; `msg` names the channel and carries the member.
-    pub(crate) fn relay_presence(&self, app: Option<&str>, news: News, msg: &Message) {
+    /// Relay presence news; `msg` names the channel and carries the member, `at` when a joining
+    /// member joined the cluster.
+    pub(crate) fn relay_presence(
+        &self,
+        app: Option<&str>,
+        news: News,
+        msg: &Message,
+        at: Option<u64>,
+    ) {
         let kind = match news {
             News::Joining => Kind::Joining,
             News::Leaving => Kind::Leaving,
         };
-        self.relay.send(envelope::encode(&self.id, app, kind, msg));
+        self.relay
+            .send(envelope::encode(&self.id, app, (kind, at), msg));
     }
 
     /// Relay a whisper `socket` sent on `channel` to the other nodes' sockets of the channel.

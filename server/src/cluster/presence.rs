@@ -81,13 +81,13 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
                 if let Some(gone) =
                     leave(&engine, &mut link, &keys, &channel, member.user_key()).await
                 {
-                    announce(&engine, &channel, News::Leaving, gone, None);
+                    announce(&engine, &channel, News::Leaving, gone, None, None);
                 }
             }
             Op::Resync { lost } => super::resync::run(&engine, &mut link, &keys, lost).await,
             Op::Sweep { id, done } => {
                 for (channel, gone) in sweep(&engine, &mut link, &keys, &id).await {
-                    announce(&engine, &channel, News::Leaving, gone, None);
+                    announce(&engine, &channel, News::Leaving, gone, None, None);
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
@@ -97,9 +97,11 @@ pub(crate) async fn run(engine: Arc<Engine>, mut ops: OpQueue) {
     }
 }
 
-/// What Redis said about a join: whether the user is new to the cluster, and its members.
+/// What Redis said about a join: whether the user is new to the cluster, when (Redis's clock,
+/// microseconds), and the members then.
 pub(super) struct JoinResult {
     pub(super) first_in_cluster: bool,
+    pub(super) at: u64,
     members: Vec<Box<RawValue>>,
 }
 
@@ -132,24 +134,24 @@ pub(super) async fn join(
         };
         v
     } else {
-        let mut cmd = redis::cmd("HVALS");
-        cmd.arg(&members_key);
-        let members = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?;
-        [vec![RedisValue::Int(2), RedisValue::Int(0)], members].concat()
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(scripts::MEMBERS).arg(1).arg(&members_key);
+        link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await?
     };
     Some(read_join(&values))
 }
 
-/// `{nodes having the user, added, members...}`; anything unexpected counts as "not new".
+/// `{nodes having the user, added, now, members...}`; anything unexpected counts as "not new".
 fn read_join(values: &[RedisValue]) -> JoinResult {
     let int = |v: Option<&RedisValue>| match v {
         Some(RedisValue::Int(n)) => *n,
         _ => 0,
     };
     let first_in_cluster = int(values.first()) == 1 && int(values.get(1)) == 1;
-    let members = values.iter().skip(2).filter_map(raw_json).collect();
+    let members = values.iter().skip(3).filter_map(raw_json).collect();
     JoinResult {
         first_in_cluster,
+        at: u64::try_from(int(values.get(2))).unwrap_or(0),
         members,
     }
 }
@@ -174,14 +176,14 @@ fn joined(
     result: Option<JoinResult>,
     local: &[Arc<Member>],
 ) {
-    let (members, first) = match result {
-        Some(r) => (r.members, r.first_in_cluster),
+    let (members, first, at) = match result {
+        Some(r) => (r.members, r.first_in_cluster, Some(r.at)),
         None => {
             let wire = local
                 .iter()
                 .filter_map(|m| serde_json::value::to_raw_value(&m.wire()).ok())
                 .collect();
-            (wire, false)
+            (wire, false, None)
         }
     };
     let channel = unscoped(engine, name).map_or(name, |(_, c)| c);
@@ -195,8 +197,15 @@ fn joined(
             outbox.send(&succeeded_from_json(channel, &members));
         }
     }
+    // Relayed news of members its list already names is not for this socket (Socket.IO
+    // sockets of the shared space; see `announce::render`).
+    if let (Some(at), Joiner::SocketIo(sid)) = (at, joiner)
+        && name == channel
+    {
+        engine.presence.set_snapshot(channel, *sid, at);
+    }
     if first && let Ok(me) = serde_json::value::to_raw_value(&member.wire()) {
-        announce(engine, name, News::Joining, me, Some(joiner));
+        announce(engine, name, News::Joining, me, Some(joiner), at);
     }
 }
 
@@ -241,7 +250,7 @@ async fn sweep(
         .arg(keys.nodes())
         .arg(keys.subscriptions(id))
         .arg(keys.swept(id))
-        .arg(keys.namespace())
+        .arg(keys.prefix())
         .arg(id);
     let Some(values) = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await else {
         return Vec::new();

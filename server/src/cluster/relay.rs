@@ -12,8 +12,7 @@ use std::sync::Arc;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{mpsc, watch};
 
-use super::backplane::{self, Retry};
-use crate::config::RedisConfig;
+use super::backplane::{self, Retry, Target};
 use crate::stats::Stats;
 
 /// Events waiting to be published.
@@ -51,7 +50,7 @@ impl Relay {
 /// or until `stop` turns true and what was queued before it is published.
 pub(crate) async fn run(
     Queue(mut rx): Queue,
-    config: RedisConfig,
+    target: Target,
     channel: String,
     stats: Arc<Stats>,
     mut stop: watch::Receiver<bool>,
@@ -74,7 +73,7 @@ pub(crate) async fn run(
         // A connection Redis closed (a restart) fails before anything is sent: one more try
         // on a new connection loses nothing and duplicates nothing.
         for attempt in 0..2 {
-            match publish(&mut conn, &batch, &channel, &config, &stats, &mut retry).await {
+            match publish(&mut conn, &batch, &channel, &target, &stats, &mut retry).await {
                 Ok(()) => {
                     stats.cluster.published(batch.len() as u64);
                     break;
@@ -102,17 +101,21 @@ async fn publish(
     conn: &mut Option<MultiplexedConnection>,
     batch: &[Vec<u8>],
     channel: &str,
-    config: &RedisConfig,
+    target: &Target,
     stats: &Stats,
     retry: &mut Retry,
 ) -> Result<(), Option<redis::RedisError>> {
     let con = match conn.as_mut() {
         Some(c) => c,
-        None => conn.insert(connect(config, stats, retry).await.ok_or(None)?),
+        None => conn.insert(connect(target, stats, retry).await.ok_or(None)?),
     };
     let mut pipe = redis::pipe();
+    let command = target.publish_command();
     for envelope in batch {
-        pipe.publish(channel, envelope.as_slice()).ignore();
+        pipe.cmd(command)
+            .arg(channel)
+            .arg(envelope.as_slice())
+            .ignore();
     }
     pipe.query_async::<()>(con).await.map_err(|e| {
         *conn = None;
@@ -123,11 +126,11 @@ async fn publish(
 /// One connection attempt after a pause; `None` when it failed. Events that arrive meanwhile
 /// stay queued up to the queue's bound.
 async fn connect(
-    config: &RedisConfig,
+    target: &Target,
     stats: &Stats,
     retry: &mut Retry,
 ) -> Option<MultiplexedConnection> {
-    match backplane::connection(config).await {
+    match backplane::connection(target).await {
         Ok(c) => {
             if retry.connected() {
                 stats.cluster.reconnected();
@@ -137,7 +140,7 @@ async fn connect(
         Err(e) => {
             let (wait, log) = retry.failed();
             if log {
-                tracing::warn!(error = %e, addr = %crate::redis_target::describe(config), "cluster relay: Redis unreachable");
+                tracing::warn!(error = %e, addr = %target.describe(), "cluster relay: Redis unreachable");
             }
             tokio::time::sleep(wait).await;
             None

@@ -51,7 +51,7 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
     );
     for (channel, user) in in_redis.iter().filter(|k| !here.contains_key(*k)) {
         if let Some(gone) = leave(engine, link, keys, channel, user).await {
-            announce(engine, channel, News::Leaving, gone, None);
+            announce(engine, channel, News::Leaving, gone, None, None);
         }
     }
     for ((channel, _), member) in here.iter().filter(|(k, _)| !in_redis.contains(*k)) {
@@ -60,7 +60,7 @@ pub(super) async fn run(engine: &Engine, link: &mut Link, keys: &Keys, lost: boo
             && r.first_in_cluster
             && let Ok(me) = serde_json::value::to_raw_value(&member.wire())
         {
-            joining(engine, channel, member.user_key(), me);
+            joining(engine, channel, member.user_key(), me, r.at);
         }
     }
 }
@@ -82,13 +82,13 @@ fn members_here(engine: &Engine) -> BTreeMap<(String, String), Arc<Member>> {
 
 /// `presence:joining` for a user this node has: to every node's sockets of the channel but the
 /// user's own Socket.IO sockets here (they have it in their member list already; a Pusher
-/// client told of its own user keeps one entry for it).
-fn joining(engine: &Engine, name: &str, user: &str, member: Box<RawValue>) {
+/// client told of its own user keeps one entry for it). `at`: when the user joined the cluster.
+fn joining(engine: &Engine, name: &str, user: &str, member: Box<RawValue>, at: u64) {
     let Some((app, channel)) = unscoped(engine, name) else {
         return;
     };
     if app > 0 {
-        announce(engine, name, News::Joining, member, None);
+        announce(engine, name, News::Joining, member, None, Some(at));
         return;
     }
     let own: Vec<Sid> = engine.presence.sockets_of(channel, user);
@@ -105,7 +105,7 @@ fn joining(engine: &Engine, name: &str, user: &str, member: Box<RawValue>) {
             data: member,
             socket: None,
         };
-        node.relay_presence(None, News::Joining, &msg);
+        node.relay_presence(None, News::Joining, &msg, Some(at));
     }
 }
 

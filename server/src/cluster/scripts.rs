@@ -3,7 +3,8 @@
 
 /// A node has the user in the channel now (its first socket of that user there).
 /// KEYS: members, nodes of user, the node's hash. ARGV: user key, member JSON, node field.
-/// Returns `{nodes having the user, whether this call added the node, members...}`.
+/// Returns `{nodes having the user, whether this call added the node, now, members...}`; `now`
+/// (Redis's clock, in microseconds) dates both the join and the member list.
 pub(crate) const JOIN: &str = r"
 local added = redis.call('HSETNX', KEYS[3], ARGV[3], '1')
 local n
@@ -13,7 +14,17 @@ else
   n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local out = {n, added}
+local t = redis.call('TIME')
+local out = {n, added, tonumber(t[1]) * 1000000 + tonumber(t[2])}
+for _, m in ipairs(redis.call('HVALS', KEYS[1])) do table.insert(out, m) end
+return out
+";
+
+/// The member list for a socket whose user is on this node already, dated as [`JOIN`] does.
+/// KEYS: members. Returns `{2, 0, now, members...}` (the shape of [`JOIN`]'s answer).
+pub(crate) const MEMBERS: &str = r"
+local t = redis.call('TIME')
+local out = {2, 0, tonumber(t[1]) * 1000000 + tonumber(t[2])}
 for _, m in ipairs(redis.call('HVALS', KEYS[1])) do table.insert(out, m) end
 return out
 ";
@@ -34,7 +45,7 @@ return m
 /// Take away everything a node added (it died, or it stops), and forget the node.
 /// KEYS: the node's hash, the set of nodes, the node's subscription counts, its swept mark
 /// (which tells a node that comes back that the others were told its members left).
-/// ARGV: namespace, node id.
+/// ARGV: the names' prefix ([`super::keys::Keys::prefix`]), node id.
 /// Returns `{channel, member JSON, ...}` for each user that left the cluster.
 pub(crate) const SWEEP: &str = r"
 local out = {}

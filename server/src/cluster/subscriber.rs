@@ -1,17 +1,19 @@
 //! The relay's receiving side: `SUBSCRIBE` to the cluster channel and deliver what the other
 //! nodes relayed to this node's sockets, with the `cluster` ingress label, so it is never relayed
 //! again. A lost connection is made again; events published meanwhile are lost (Pub/Sub keeps
-//! nothing), which `/metrics` shows as reconnects.
+//! nothing), which `/metrics` shows as reconnects. On a Redis Cluster the channel is sharded
+//! (`SSUBSCRIBE` on its slot's master, see `shard`).
 
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use redis::PushKind;
 use tokio::sync::watch;
 
 use super::announce::{self, News};
 use super::backplane::{self, Retry};
-use super::envelope;
 use super::envelope::Kind;
+use super::{Node, envelope};
 use crate::engine::Engine;
 use crate::stats::Ingress;
 
@@ -23,19 +25,11 @@ pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     let mut retry = Retry::default();
     loop {
         let session = async {
-            let mut pubsub = match backplane::subscribed(node.redis(), node.channel()).await {
-                Ok(p) => p,
-                Err(e) => return e.to_string(),
-            };
-            if retry.connected() {
-                engine.stats.cluster.reconnected();
+            if node.redis().sharded() {
+                sharded(&engine, &node, &mut retry).await
+            } else {
+                plain(&engine, &node, &mut retry).await
             }
-            node.set_subscribed(true);
-            let mut messages = pubsub.on_message();
-            while let Some(msg) = messages.next().await {
-                receive(&engine, node.id(), msg.get_payload_bytes());
-            }
-            "connection closed".to_owned()
         };
         let why = tokio::select! {
             why = session => why,
@@ -44,7 +38,7 @@ pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
         node.set_subscribed(false);
         let (wait, log) = retry.failed();
         if log {
-            tracing::warn!(error = %why, "cluster relay subscriber disconnected; reconnecting");
+            tracing::warn!(error = %why, addr = %node.redis().describe(), "cluster relay subscriber disconnected; reconnecting");
         }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -52,6 +46,53 @@ pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
         }
     }
     node.set_subscribed(false);
+}
+
+/// A subscription made: counted when it is a reconnect, and shown in `/health`.
+fn subscribed(engine: &Engine, node: &Node, retry: &mut Retry) {
+    if retry.connected() {
+        engine.stats.cluster.reconnected();
+    }
+    node.set_subscribed(true);
+}
+
+/// `SUBSCRIBE` on a standalone Redis (or the Sentinels' master) until the connection ends; why.
+async fn plain(engine: &Engine, node: &Node, retry: &mut Retry) -> String {
+    let mut pubsub = match backplane::subscribed(node.redis(), node.channel()).await {
+        Ok(p) => p,
+        Err(e) => return e.to_string(),
+    };
+    subscribed(engine, node, retry);
+    let mut messages = pubsub.on_message();
+    while let Some(msg) = messages.next().await {
+        receive(engine, node.id(), msg.get_payload_bytes());
+    }
+    "connection closed".to_owned()
+}
+
+/// `SSUBSCRIBE` on the Redis Cluster master of the channel's slot until the connection ends or
+/// the node stops serving the slot (a failover, a resharding); why.
+async fn sharded(engine: &Engine, node: &Node, retry: &mut Retry) -> String {
+    let (_con, mut pushes) = match backplane::sharded_subscribed(node.redis(), node.channel()).await
+    {
+        Ok(p) => p,
+        Err(e) => return e.to_string(),
+    };
+    subscribed(engine, node, retry);
+    while let Some(push) = pushes.recv().await {
+        match push.kind {
+            PushKind::SMessage => match push.data.get(1) {
+                Some(redis::Value::BulkString(payload)) => receive(engine, node.id(), payload),
+                _ => engine.stats.cluster.dropped(1),
+            },
+            PushKind::SUnsubscribe => {
+                return "the node stopped serving the relay's slot".to_owned();
+            }
+            PushKind::Disconnection => break,
+            _ => {}
+        }
+    }
+    "connection closed".to_owned()
 }
 
 fn receive(engine: &Engine, own: &str, payload: &[u8]) {
@@ -70,7 +111,7 @@ fn receive(engine: &Engine, own: &str, payload: &[u8]) {
                 Kind::Leaving => News::Leaving,
             };
             for channel in &msg.channels {
-                announce::render(engine, app, channel, news, &msg.data, None);
+                announce::render(engine, (app, channel), news, &msg.data, None, relayed.at);
             }
         }
         Ok(None) => {}

@@ -96,6 +96,11 @@ fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
     // A host or port of its own means another server: a socket path is not inherited then.
     let own_address = r.host.is_some() || r.port.is_some();
     let own_path = r.path.is_some();
+    let own_nodes = r
+        .cluster_nodes
+        .map(|n| with_port(n.0, 6379))
+        .filter(|n| !n.is_empty());
+    let own_server = own_address || own_path || own_nodes.is_some();
     ClusterConfig {
         enabled: c.enabled.0,
         namespace: c.namespace.0,
@@ -109,12 +114,15 @@ fn cluster(c: super::schema::Cluster, base: &RedisConfig) -> ClusterConfig {
                 .db
                 .map_or(base.db, |n| i64::try_from(n.0).unwrap_or(i64::MAX)),
             key_prefix: String::new(),
-            sentinel: (!own_address && !own_path)
-                .then(|| base.sentinel.clone())
-                .flatten(),
-            // The backplane's scripts update several keys at once, which a Redis Cluster
-            // spreads over nodes: it needs a standalone Redis or Sentinel (`cluster.redis`).
-            cluster_nodes: Vec::new(),
+            sentinel: (!own_server).then(|| base.sentinel.clone()).flatten(),
+            // On a Redis Cluster the backplane's names share one hash slot (`cluster::shard`).
+            cluster_nodes: own_nodes.unwrap_or_else(|| {
+                if own_server {
+                    Vec::new()
+                } else {
+                    base.cluster_nodes.clone()
+                }
+            }),
         },
     }
 }

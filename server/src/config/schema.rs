@@ -365,4 +365,7 @@ pub struct ClusterRedis {
     pub password: Option<Text>,
     /// Database number (the presence keys live there).
     pub db: Option<Count<0, { i64::MAX as u64 }>>,
+    /// Redis Cluster nodes: the backplane uses the master of its namespace's hash slot.
+    #[serde(rename = "clusterNodes")]
+    pub cluster_nodes: Option<Nodes>,
 }

@@ -89,6 +89,45 @@ fn cluster_keys_from_the_environment() {
     assert!(Config::from_value(&json!({"cluster": {"namespace": ""}}), "t").is_err());
 }
 
+/// The backplane follows the subscriber onto a Redis Cluster, or is given one of its own
+/// (`cluster.redis.clusterNodes`, also from the environment); a host of its own is a standalone
+/// server and inherits no cluster nodes.
+#[test]
+fn cluster_redis_on_a_redis_cluster() {
+    let nodes = |v: &[(&str, u16)]| -> Vec<(String, u16)> {
+        v.iter().map(|(h, p)| ((*h).to_owned(), *p)).collect()
+    };
+    let file = json!({
+        "databaseConfig": { "redis": { "clusterNodes": ["n1:7000", "n2"], "password": "pw" } },
+        "cluster": { "enabled": true }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config.cluster;
+    assert_eq!(c.redis.cluster_nodes, nodes(&[("n1", 7000), ("n2", 6379)]));
+    assert_eq!(c.redis.password.as_deref(), Some("pw"));
+    let file = json!({
+        "databaseConfig": { "redis": { "clusterNodes": ["n1:7000"] } },
+        "cluster": { "redis": { "host": "backplane" } }
+    });
+    let c = Config::from_value(&file, "t").unwrap().config.cluster;
+    assert!(c.redis.cluster_nodes.is_empty(), "a host of its own");
+    let c = with_env(
+        json!({ "databaseConfig": { "redis": {
+            "sentinels": ["s1"], "name": "mymaster"
+        } } }),
+        &[("RUST_ECHO_CLUSTER__REDIS__CLUSTERNODES", "b1:7100,b2:7101")],
+    )
+    .unwrap();
+    assert_eq!(
+        c.cluster.redis.cluster_nodes,
+        nodes(&[("b1", 7100), ("b2", 7101)])
+    );
+    assert!(c.cluster.redis.sentinel.is_none(), "its own servers");
+    assert!(
+        c.redis.cluster_nodes.is_empty(),
+        "the subscriber's are its own"
+    );
+}
+
 #[test]
 fn sentinels_as_ioredis_takes_them() {
     let file = json!({ "databaseConfig": { "redis": {
