@@ -3,7 +3,8 @@
 // redis-server. laravel-echo clients on socket.io-client 2.x and 4.x, over websocket and
 // long-polling, connect through nginx from two loopback addresses that nginx's address hash
 // sends to different nodes; events published on either node reach every client exactly once, in
-// order, and each polling session stays on its node.
+// order, and each polling session stays on its node. laravel-echo's reverb broadcaster
+// (pusher-js) connects through nginx too.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startRedis, startAuthEndpoint, startServer, matrix, connectEcho, collect, until } from '../lib/harness.mjs';
 import { nginxInstalled, startNginx, recipePath } from '../lib/nginx.mjs';
+import { app, connectPusherEcho, subscribed } from '../lib/pusher.mjs';
 
 const ctx = { nodes: [], agents: [] };
 
@@ -52,6 +54,7 @@ before(async () => {
       authHost: ctx.auth.url,
       databaseConfig: { redis: { host: '127.0.0.1', port: ctx.redis.port } },
       cluster: { enabled: true, namespace: `nginx-${ctx.redis.port}` },
+      apps: [app],
     });
     await until(async () => (await (await fetch(`${node.url}/health`)).json()).cluster?.relay_subscribed === true, 'the relay subscribed');
     ctx.nodes.push(node);
@@ -122,4 +125,16 @@ describe('nginx in front of two cluster nodes (docs/examples/nginx-cluster.conf)
       }, 'the clients gone');
     });
   }
+
+  it('carries the Pusher protocol: laravel-echo reverb clients through nginx hear both nodes', async (t) => {
+    if (ctx.skip) return t.skip('nginx is not installed');
+    const echos = [];
+    for (const user of [1, 2]) echos.push(await connectPusherEcho({ port: ctx.nginx.port }, 'reverb', { user }));
+    const got = echos.map((e) => collect((push) => e.channel('news').listen('.Ev', push)));
+    for (const e of echos) await subscribed(e, 'news');
+    for (const [i, node] of ctx.nodes.entries()) await node.publish({ channel: 'news', name: 'Ev', data: { src: i } });
+    await until(() => got.every((g) => g.length === 2), 'both nodes\' events at both clients');
+    for (const g of got) assert.deepEqual(g.map((e) => e.src).sort(), [0, 1]);
+    echos.forEach((e) => e.disconnect());
+  });
 });
