@@ -124,16 +124,18 @@ where
     // larger than the reading loop that follows, so every idle connection paid for them.
     let opening = Box::pin(open::<H, S>(engine.clone(), conn, protocol, sid, req_data));
     async move {
-        let (socket, ws) = opening.await?;
-        serve::<H, S>(engine, socket, ws).await;
+        let (socket, ws, heartbeat) = opening.await?;
+        serve::<H, S>(engine, socket, ws, heartbeat).await;
         Ok(())
     }
 }
 
-/// An open session and its websocket stream.
+/// An open session, its websocket stream, and whether this connection runs the session's
+/// heartbeat (a new session does; a session upgraded from polling has its heartbeat task).
 type Opened<H, S> = (
     Arc<Socket<<H as EngineIoHandler>::Data>>,
     WebSocketStream<S>,
+    bool,
 );
 
 /// Opens the session of a new websocket connection, or takes over a polling session upgrading.
@@ -160,7 +162,7 @@ where
         .max_frame_size(Some(engine.config.ws_max_frame_size));
 
     let ws_init = move || WebSocketStream::from_raw_socket(conn, Role::Server, Some(ws_config));
-    let (socket, ws) = if let Some(sid) = sid {
+    let opened = if let Some(sid) = sid {
         match engine.get_socket(sid) {
             None => return Err(Error::UnknownSessionID(sid)),
             Some(socket) if socket.is_ws() => return Err(Error::MultipleWebsocketRequests),
@@ -185,7 +187,7 @@ where
                         return Err(Error::Upgrade);
                     }
                 }
-                (socket, ws)
+                (socket, ws, false)
             }
         }
     } else {
@@ -196,20 +198,20 @@ where
 
         let mut ws = ws_init().await;
         init_handshake(socket.id, &mut ws, &engine.config).await?;
-        socket
-            .clone()
-            .spawn_heartbeat(engine.config.ping_interval, engine.config.ping_timeout);
-        (socket, ws)
+        // PATCH (rust-echo, docs/adr/0011): the heartbeat runs in this connection's reading
+        // task (see `serve`) instead of a task of its own.
+        (socket, ws, true)
     };
-    Ok((socket, ws))
+    Ok(opened)
 }
 
 /// Runs an open websocket session: a writer task, and this one reading until the connection or
-/// the session closes.
+/// the session closes, and running the session's heartbeat when `heartbeat` is set.
 async fn serve<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     socket: Arc<Socket<H::Data>>,
     ws: WebSocketStream<S>,
+    heartbeat: bool,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -218,11 +220,28 @@ async fn serve<H: EngineIoHandler, S>(
     // Pipe between websocket and internal socket channel.
     tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
 
-    // pipe between internal socket channel and websocket
-    match forward_to_handler(&engine, rx, &socket)
-        .with_cancellation_token(&socket.cancellation_token)
-        .await
-    {
+    // PATCH (rust-echo, docs/adr/0011): the heartbeat of a new websocket session runs here,
+    // beside the reading, instead of in a third task per connection (a task costs its header,
+    // its 128-byte-aligned allocation and its future for the life of the connection). Both
+    // wait on rare events (a client packet, a ping tick), so neither adds work to the other's
+    // wake-ups; a failed heartbeat closes the session, which ends the reading too.
+    let beat = async {
+        if heartbeat {
+            let config = &engine.config;
+            socket
+                .heartbeat(config.ping_interval, config.ping_timeout)
+                .await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let read = tokio::select! {
+        biased;
+        () = socket.cancellation_token.cancelled() => None,
+        () = beat => None,
+        read = forward_to_handler(&engine, rx, &socket) => Some(read),
+    };
+    match read {
         Some(Err(ref e)) => {
             let reason =
                 Option::<DisconnectReason>::from(e).unwrap_or(DisconnectReason::TransportError);
