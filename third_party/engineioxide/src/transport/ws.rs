@@ -26,8 +26,14 @@ use tokio_util::future::FutureExt as _;
 use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
-    DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    DisconnectReason, Socket,
+    body::ResponseBody,
+    config::EngineIoConfig,
+    engine::EngineIo,
+    errors::Error,
+    handler::EngineIoHandler,
+    socket::InternalRx,
+    transport::{join::join_quiet, make_open_packet},
 };
 
 /// Create a response for websocket upgrade
@@ -205,21 +211,40 @@ where
     Ok(opened)
 }
 
-/// Runs an open websocket session: a writer task, and this one reading until the connection or
-/// the session closes, and running the session's heartbeat when `heartbeat` is set.
-async fn serve<H: EngineIoHandler, S>(
+/// Runs an open websocket session until the connection or the session closes: the writer and
+/// the reading (with the session's heartbeat when `heartbeat` is set) in the calling task.
+///
+/// PATCH (rust-echo, docs/adr/0011): the writer runs in the connection's task instead of a
+/// task of its own; it is woken once per packet, and [`join_quiet`] polls the reading side only
+/// when that side was woken, so the writer's wake-ups do not run the websocket parser. A plain
+/// function rather than an `async fn`, which would keep the `ws` argument (about 300 bytes)
+/// beside the halves it is split into for the life of the connection.
+fn serve<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     socket: Arc<Socket<H::Data>>,
     ws: WebSocketStream<S>,
     heartbeat: bool,
-) where
+) -> impl Future<Output = ()> + Send
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (tx, rx) = ws.split();
+    join_quiet(
+        forward_to_socket::<H, S>(socket.clone(), tx),
+        read_until_closed(engine, rx, socket, heartbeat),
+    )
+}
 
-    // Pipe between websocket and internal socket channel.
-    tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
-
+/// Reads from the websocket until the connection or the session closes, running the session's
+/// heartbeat beside it when `heartbeat` is set; closes the session when the connection ends.
+async fn read_until_closed<H: EngineIoHandler, S>(
+    engine: Arc<EngineIo<H>>,
+    rx: SplitStream<WebSocketStream<S>>,
+    socket: Arc<Socket<H::Data>>,
+    heartbeat: bool,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // PATCH (rust-echo, docs/adr/0011): the heartbeat of a new websocket session runs here,
     // beside the reading, instead of in a third task per connection (a task costs its header,
     // its 128-byte-aligned allocation and its future for the life of the connection). Both
