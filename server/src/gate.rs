@@ -5,6 +5,7 @@
 //! exist (`sid` in the query) always pass.
 
 mod descriptors;
+mod detached;
 pub(crate) mod sessions;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::logging::Throttle;
 use crate::origin::AllowedOrigins;
 use crate::stats::{DropReason, Stats};
 use descriptors::Descriptors;
+use detached::detached;
 use sessions::Pending;
 
 /// Refusals come in floods; one line per period says how many.
@@ -181,27 +183,4 @@ fn unavailable(gate: &Gate, why: Refusal) -> Response {
         axum::Json(body),
     )
         .into_response()
-}
-
-/// The request with its URI and headers copied out of the connection's read buffer.
-///
-/// hyper parses them without copying, as slices of its 8–16 KiB read buffer; the Socket.IO layer
-/// keeps the handshake request for the life of the session, and with it that whole buffer.
-/// Copying the few hundred bytes that matter lets the buffer go once the connection upgrades.
-fn detached(req: Request) -> Request {
-    let (mut parts, body) = req.into_parts();
-    let mut headers = axum::http::HeaderMap::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
-        if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
-            axum::http::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    parts.headers = headers;
-    if let Ok(uri) = parts.uri.to_string().parse() {
-        parts.uri = uri;
-    }
-    Request::from_parts(parts, body)
 }

@@ -310,6 +310,19 @@ where
         });
     }
 
+    /// Runs the heartbeat job until it fails, then closes the socket; it runs until then, so
+    /// the caller stops it when the session closes otherwise.
+    ///
+    /// PATCH (rust-echo, docs/adr/0011): for a websocket session's reading task, which runs
+    /// the heartbeat beside the reading instead of spawning [`Socket::spawn_heartbeat`].
+    pub(crate) async fn heartbeat(&self, interval: Duration, timeout: Duration) {
+        if let Err(_e) = self.heartbeat_job(interval, timeout).await {
+            self.close(DisconnectReason::HeartbeatTimeout);
+            #[cfg(feature = "tracing")]
+            tracing::debug!(id = ?self.id, "heartbeat error: {_e}");
+        }
+    }
+
     /// Heartbeat is sent every `interval` milliseconds by the client and the server `is` expected to respond within `timeout` milliseconds.
     ///
     /// If the client or server does not respond within the timeout, the connection is closed.

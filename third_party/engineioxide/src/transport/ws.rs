@@ -26,8 +26,14 @@ use tokio_util::future::FutureExt as _;
 use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
-    DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    DisconnectReason, Socket,
+    body::ResponseBody,
+    config::EngineIoConfig,
+    engine::EngineIo,
+    errors::Error,
+    handler::EngineIoHandler,
+    socket::InternalRx,
+    transport::{join::join_quiet, make_open_packet},
 };
 
 /// Create a response for websocket upgrade
@@ -124,16 +130,18 @@ where
     // larger than the reading loop that follows, so every idle connection paid for them.
     let opening = Box::pin(open::<H, S>(engine.clone(), conn, protocol, sid, req_data));
     async move {
-        let (socket, ws) = opening.await?;
-        serve::<H, S>(engine, socket, ws).await;
+        let (socket, ws, heartbeat) = opening.await?;
+        serve::<H, S>(engine, socket, ws, heartbeat).await;
         Ok(())
     }
 }
 
-/// An open session and its websocket stream.
+/// An open session, its websocket stream, and whether this connection runs the session's
+/// heartbeat (a new session does; a session upgraded from polling has its heartbeat task).
 type Opened<H, S> = (
     Arc<Socket<<H as EngineIoHandler>::Data>>,
     WebSocketStream<S>,
+    bool,
 );
 
 /// Opens the session of a new websocket connection, or takes over a polling session upgrading.
@@ -160,7 +168,7 @@ where
         .max_frame_size(Some(engine.config.ws_max_frame_size));
 
     let ws_init = move || WebSocketStream::from_raw_socket(conn, Role::Server, Some(ws_config));
-    let (socket, ws) = if let Some(sid) = sid {
+    let opened = if let Some(sid) = sid {
         match engine.get_socket(sid) {
             None => return Err(Error::UnknownSessionID(sid)),
             Some(socket) if socket.is_ws() => return Err(Error::MultipleWebsocketRequests),
@@ -185,7 +193,7 @@ where
                         return Err(Error::Upgrade);
                     }
                 }
-                (socket, ws)
+                (socket, ws, false)
             }
         }
     } else {
@@ -196,33 +204,69 @@ where
 
         let mut ws = ws_init().await;
         init_handshake(socket.id, &mut ws, &engine.config).await?;
-        socket
-            .clone()
-            .spawn_heartbeat(engine.config.ping_interval, engine.config.ping_timeout);
-        (socket, ws)
+        // PATCH (rust-echo, docs/adr/0011): the heartbeat runs in this connection's reading
+        // task (see `serve`) instead of a task of its own.
+        (socket, ws, true)
     };
-    Ok((socket, ws))
+    Ok(opened)
 }
 
-/// Runs an open websocket session: a writer task, and this one reading until the connection or
-/// the session closes.
-async fn serve<H: EngineIoHandler, S>(
+/// Runs an open websocket session until the connection or the session closes: the writer and
+/// the reading (with the session's heartbeat when `heartbeat` is set) in the calling task.
+///
+/// PATCH (rust-echo, docs/adr/0011): the writer runs in the connection's task instead of a
+/// task of its own; it is woken once per packet, and [`join_quiet`] polls the reading side only
+/// when that side was woken, so the writer's wake-ups do not run the websocket parser. A plain
+/// function rather than an `async fn`, which would keep the `ws` argument (about 300 bytes)
+/// beside the halves it is split into for the life of the connection.
+fn serve<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     socket: Arc<Socket<H::Data>>,
     ws: WebSocketStream<S>,
-) where
+    heartbeat: bool,
+) -> impl Future<Output = ()> + Send
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (tx, rx) = ws.split();
+    join_quiet(
+        forward_to_socket::<H, S>(socket.clone(), tx),
+        read_until_closed(engine, rx, socket, heartbeat),
+    )
+}
 
-    // Pipe between websocket and internal socket channel.
-    tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
-
-    // pipe between internal socket channel and websocket
-    match forward_to_handler(&engine, rx, &socket)
-        .with_cancellation_token(&socket.cancellation_token)
-        .await
-    {
+/// Reads from the websocket until the connection or the session closes, running the session's
+/// heartbeat beside it when `heartbeat` is set; closes the session when the connection ends.
+async fn read_until_closed<H: EngineIoHandler, S>(
+    engine: Arc<EngineIo<H>>,
+    rx: SplitStream<WebSocketStream<S>>,
+    socket: Arc<Socket<H::Data>>,
+    heartbeat: bool,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // PATCH (rust-echo, docs/adr/0011): the heartbeat of a new websocket session runs here,
+    // beside the reading, instead of in a third task per connection (a task costs its header,
+    // its 128-byte-aligned allocation and its future for the life of the connection). Both
+    // wait on rare events (a client packet, a ping tick), so neither adds work to the other's
+    // wake-ups; a failed heartbeat closes the session, which ends the reading too.
+    let beat = async {
+        if heartbeat {
+            let config = &engine.config;
+            socket
+                .heartbeat(config.ping_interval, config.ping_timeout)
+                .await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let read = tokio::select! {
+        biased;
+        () = socket.cancellation_token.cancelled() => None,
+        () = beat => None,
+        read = forward_to_handler(&engine, rx, &socket) => Some(read),
+    };
+    match read {
         Some(Err(ref e)) => {
             let reason =
                 Option::<DisconnectReason>::from(e).unwrap_or(DisconnectReason::TransportError);
