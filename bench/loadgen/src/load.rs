@@ -146,6 +146,9 @@ pub async fn offered(
     duration: Duration,
     fanout: u64,
 ) -> Result<Outcome, String> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return Err(format!("no rate to offer messages at ({rate} per second)"));
+    }
     let base = fleet.shared.delivered.load(Relaxed);
     let count = (rate * duration.as_secs_f64()).ceil().max(1.0) as u64;
     let period = Duration::from_secs_f64(1.0 / rate);

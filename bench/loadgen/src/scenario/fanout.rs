@@ -133,7 +133,8 @@ async fn measure(
             max_ms: None,
             latency: None,
         };
-        if server.kind == Kind::Les && offered.deliveries_per_s.is_none() {
+        // A quarter of laravel-echo-server's saturation rate, when it delivered anything.
+        if server.kind == Kind::Les && offered.deliveries_per_s.is_none() && sat.rate() > 0.0 {
             offered.deliveries_per_s = Some(sat.rate() / 4.0);
         }
         if with_latency {
