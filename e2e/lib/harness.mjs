@@ -164,6 +164,20 @@ export async function startServer(options = {}) {
   };
 }
 
+/** A cluster node (`cluster.enabled`) on `redisPort`, resolved once its relay is subscribed. */
+export async function startClusterNode(redisPort, options = {}) {
+  const node = await startServer({
+    databaseConfig: { redis: { host: '127.0.0.1', port: redisPort } },
+    cluster: { enabled: true },
+    ...options,
+  });
+  await until(async () => {
+    const health = await (await fetch(`${node.url}/health`)).json();
+    return health.cluster?.relay_subscribed === true;
+  }, 'the relay subscribed');
+  return node;
+}
+
 /** A laravel-echo client on socket.io-client `version` over `transport`, connected. */
 export async function connectEcho(server, version, transport, extra = {}) {
   const echo = new Echo({

@@ -3,7 +3,7 @@
 // of the others in its own protocol's words, and events of the shared channels everywhere.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startAuthEndpoint, startServer, connectEcho, collect, until } from '../lib/harness.mjs';
+import { startRedis, startAuthEndpoint, startClusterNode, connectEcho, collect, until } from '../lib/harness.mjs';
 import { app, connectPusherEcho } from '../lib/pusher.mjs';
 
 const ctx = { nodes: [] };
@@ -13,16 +13,7 @@ before(async () => {
   ctx.redis = await startRedis();
   ctx.auth = await startAuthEndpoint();
   for (let i = 0; i < 2; i++) {
-    const node = await startServer({
-      authHost: ctx.auth.url,
-      apps: [app],
-      databaseConfig: { redis: { host: '127.0.0.1', port: ctx.redis.port } },
-      cluster: { enabled: true },
-    });
-    await until(async () => {
-      const health = await (await fetch(`${node.url}/health`)).json();
-      return health.cluster?.relay_subscribed === true;
-    }, 'the relay subscribed');
+    const node = await startClusterNode(ctx.redis.port, { authHost: ctx.auth.url, apps: [app] });
     ctx.nodes.push(node);
   }
 });

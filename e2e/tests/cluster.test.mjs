@@ -4,7 +4,7 @@
 // presence is one member list for the cluster.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startAuthEndpoint, startServer, matrix, connectEcho, collect, until, waitSubscribed } from '../lib/harness.mjs';
+import { startRedis, startAuthEndpoint, startClusterNode, matrix, connectEcho, collect, until, waitSubscribed } from '../lib/harness.mjs';
 
 const ctx = { nodes: [] };
 const user = (id) => ({ id, name: `User ${id}` });
@@ -13,16 +13,7 @@ before(async () => {
   ctx.redis = await startRedis();
   ctx.auth = await startAuthEndpoint();
   for (let i = 0; i < 3; i++) {
-    const node = await startServer({
-      authHost: ctx.auth.url,
-      subscribers: { http: true, redis: true },
-      databaseConfig: { redis: { host: '127.0.0.1', port: ctx.redis.port } },
-      cluster: { enabled: true },
-    });
-    await until(async () => {
-      const health = await (await fetch(`${node.url}/health`)).json();
-      return health.cluster?.relay_subscribed === true;
-    }, 'the relay subscribed');
+    const node = await startClusterNode(ctx.redis.port, { authHost: ctx.auth.url, subscribers: { http: true, redis: true } });
     ctx.nodes.push(node);
   }
 });

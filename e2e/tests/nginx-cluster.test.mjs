@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, startRedis, startAuthEndpoint, startServer, matrix, connectEcho, collect, until } from '../lib/harness.mjs';
+import { root, startRedis, startAuthEndpoint, startClusterNode, matrix, connectEcho, collect, until } from '../lib/harness.mjs';
 import { nginxInstalled, startNginx, recipePath } from '../lib/nginx.mjs';
 import { app, connectPusherEcho, subscribed } from '../lib/pusher.mjs';
 
@@ -50,13 +50,11 @@ before(async () => {
   ctx.redis = await startRedis();
   ctx.auth = await startAuthEndpoint();
   for (let i = 0; i < 2; i++) {
-    const node = await startServer({
+    const node = await startClusterNode(ctx.redis.port, {
       authHost: ctx.auth.url,
-      databaseConfig: { redis: { host: '127.0.0.1', port: ctx.redis.port } },
       cluster: { enabled: true, namespace: `nginx-${ctx.redis.port}` },
       apps: [app],
     });
-    await until(async () => (await (await fetch(`${node.url}/health`)).json()).cluster?.relay_subscribed === true, 'the relay subscribed');
     ctx.nodes.push(node);
   }
   ctx.nginx = await startNginx(ctx.nodes.map((n) => `127.0.0.1:${n.port}`));

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod client;
 pub mod fleet;
 pub mod http;
+pub mod laravel;
 pub mod load;
 pub mod procs;
 pub mod publish;

@@ -9,21 +9,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use echo_bench::laravel::Payload;
 use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Data, SocketRef};
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
-
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    event: &'a RawValue,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
 
 /// What the ingress did, printed at exit.
 #[derive(Default)]

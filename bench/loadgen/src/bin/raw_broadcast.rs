@@ -6,9 +6,8 @@
 
 use std::net::SocketAddr;
 
+use echo_bench::laravel::Payload;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -16,14 +15,6 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// Frames queued per socket before a slow socket misses some (reported at exit).
 const BACKLOG: usize = 8_192;
-
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    event: &'a RawValue,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
 
 fn arg(name: &str) -> Option<u16> {
     let args: Vec<String> = std::env::args().collect();
