@@ -193,11 +193,12 @@ impl Results {
         })
     }
 
-    /// The largest client count measured for rust-echo and `other` alike.
+    /// The largest client count measured for rust-echo and `other` alike, where `other`
+    /// delivered anything (a server that delivered nothing is reported as a loss, not a ratio).
     fn common_size(&self, other: &str) -> Option<usize> {
         self.fanout
             .iter()
-            .filter(|r| r.server == other)
+            .filter(|r| r.server == other && r.throughput > 0.0)
             .map(|r| r.clients)
             .filter(|&c| self.fanout_at(c, RUST).is_some())
             .max()
