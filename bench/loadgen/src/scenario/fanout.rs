@@ -43,6 +43,46 @@ pub struct FanoutRow {
     pub latency: Option<Delivery>,
 }
 
+/// What names a row of the table.
+pub struct RowName {
+    pub clients: usize,
+    pub server: &'static str,
+    pub ingress: &'static str,
+    pub eio: &'static str,
+}
+
+/// One saturation phase as a row (no latency phase yet), with the CPU the server processes
+/// `pids` and this load generator spent during it.
+pub async fn saturation(
+    out: &mut Outbox,
+    fleet: &Fleet,
+    pids: &[Option<u32>],
+    pace: load::Pace,
+    name: RowName,
+) -> Result<FanoutRow, String> {
+    let servers = || -> Option<f64> { pids.iter().map(|p| p.and_then(sys::cpu_seconds)).sum() };
+    let me = std::process::id();
+    let (s0, l0) = (servers(), sys::cpu_seconds(me));
+    let sat = load::saturate(out, fleet, &[0], pace).await?;
+    let (s1, l1) = (servers(), sys::cpu_seconds(me));
+    Ok(FanoutRow {
+        clients: name.clients,
+        server: name.server,
+        ingress: name.ingress,
+        eio: name.eio,
+        connect_s: fleet.connect_time.as_secs_f64(),
+        throughput: sat.rate(),
+        saturation: Delivery::of(&sat),
+        server_cpu: cpu_share(s0, s1, sat.elapsed),
+        loadgen_cpu: cpu_share(l0, l1, sat.elapsed),
+        offered: None,
+        p50_ms: None,
+        p99_ms: None,
+        max_ms: None,
+        latency: None,
+    })
+}
+
 /// What the latency phases of one client count offer, fixed by laravel-echo-server's run.
 #[derive(Debug, Default)]
 pub struct Offered {
@@ -104,38 +144,23 @@ async fn measure(
     load::warm_up(&mut out, &fleet, clients as u64, Duration::from_secs(60)).await?;
     let fanout = clients as u64;
     loop {
-        let count = (plan.saturation_deliveries / fanout).max(50);
-        let pid = server.pid();
-        let me = std::process::id();
-        let (s0, l0) = (pid.and_then(sys::cpu_seconds), sys::cpu_seconds(me));
         let pace = load::Pace {
-            count,
+            count: (plan.saturation_deliveries / fanout).max(50),
             fanout,
             window: WINDOW * fanout,
             batch: 32,
             deadline: plan.saturation_time,
         };
-        let sat = load::saturate(&mut out, &fleet, &[0], pace).await?;
-        let (s1, l1) = (pid.and_then(sys::cpu_seconds), sys::cpu_seconds(me));
-        let mut row = FanoutRow {
+        let name = RowName {
             clients,
             server: server.kind.label(),
             ingress: out.label(),
             eio: if eio == Eio::V3 { "3" } else { "3+4" },
-            connect_s: fleet.connect_time.as_secs_f64(),
-            throughput: sat.rate(),
-            saturation: Delivery::of(&sat),
-            server_cpu: cpu_share(s0, s1, sat.elapsed),
-            loadgen_cpu: cpu_share(l0, l1, sat.elapsed),
-            offered: None,
-            p50_ms: None,
-            p99_ms: None,
-            max_ms: None,
-            latency: None,
         };
+        let mut row = saturation(&mut out, &fleet, &[server.pid()], pace, name).await?;
         // A quarter of laravel-echo-server's saturation rate, when it delivered anything.
-        if server.kind == Kind::Les && offered.deliveries_per_s.is_none() && sat.rate() > 0.0 {
-            offered.deliveries_per_s = Some(sat.rate() / 4.0);
+        if server.kind == Kind::Les && offered.deliveries_per_s.is_none() && row.throughput > 0.0 {
+            offered.deliveries_per_s = Some(row.throughput / 4.0);
         }
         if with_latency {
             let per_s = offered

@@ -9,13 +9,11 @@ use std::time::Duration;
 
 use super::Plan;
 use super::fanout::FanoutRow;
-use super::{Delivery, cpu_share};
 use crate::client::Sub;
 use crate::fleet::{Eio, Fleet};
 use crate::load;
 use crate::publish::{Ingress, Outbox};
 use crate::servers::{self, Env, Kind};
-use crate::sys;
 
 /// Messages in flight per subscriber at saturation (as in the one-node fan-out).
 const WINDOW: u64 = 256;
@@ -175,28 +173,13 @@ async fn phase(
     ingress: &'static str,
     pace: load::Pace,
 ) -> Result<FanoutRow, String> {
-    let cpu = |pids: &[Option<u32>]| -> Option<f64> {
-        pids.iter().map(|p| p.and_then(sys::cpu_seconds)).sum()
-    };
-    let (s0, l0) = (cpu(&row.pids), sys::cpu_seconds(std::process::id()));
-    let sat = load::saturate(out, fleet, &[0], pace).await?;
-    let (s1, l1) = (cpu(&row.pids), sys::cpu_seconds(std::process::id()));
-    let r = FanoutRow {
+    let name = super::fanout::RowName {
         clients: row.clients,
         server: row.server,
         ingress,
         eio: "3",
-        connect_s: fleet.connect_time.as_secs_f64(),
-        throughput: sat.rate(),
-        saturation: Delivery::of(&sat),
-        server_cpu: cpu_share(s0, s1, sat.elapsed),
-        loadgen_cpu: cpu_share(l0, l1, sat.elapsed),
-        offered: None,
-        p50_ms: None,
-        p99_ms: None,
-        max_ms: None,
-        latency: None,
     };
+    let r = super::fanout::saturation(out, fleet, &row.pids, pace, name).await?;
     eprintln!(
         "  fan-out {:>6} {:<20} {:<10} {:>12.0} deliveries/s, {} missing",
         row.clients, row.server, r.ingress, r.throughput, r.saturation.missing
