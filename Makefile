@@ -46,11 +46,13 @@ lint: setup
 test-rust: build
 	$(CARGO) test --workspace
 
-# The patched crates under third_party/ (docs/adr/0011), each with its own tests and lock file,
+# The patched crates under third_party/ (docs/adr/0011, 0012), each with its own tests and lock file,
 # built in a target directory of their own.
 test-third-party:
 	cd third_party/engineioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --features v3,tracing,__test_harness
 	cd third_party/tungstenite && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --lib
+	cd third_party/socketioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test \
+	  --features v4,tracing,__test_harness,extensions,state --lib --tests
 
 # PHPUnit with the built extension loaded: its API, in-process and shared-memory delivery to a
 # real laravel-echo client, forked producers, php -S and php-fpm workers, faults.

@@ -3,6 +3,9 @@
 #![doc = include_str!("../README.md")]
 
 pub use engineioxide_core::{ProtocolVersion, Str, TransportType};
+pub use outgoing::SharedMessage;
+#[doc(hidden)]
+pub use prefetch::line as prefetch_line;
 pub use socket::{DisconnectReason, Socket};
 
 #[doc(hidden)]
@@ -24,5 +27,7 @@ pub mod sid {
 mod body;
 mod engine;
 mod errors;
+mod outgoing;
+mod prefetch;
 mod queue;
 mod transport;

@@ -64,7 +64,11 @@ use std::{
     time::Duration,
 };
 
-use crate::{config::EngineIoConfig, errors::Error};
+use crate::{
+    config::EngineIoConfig,
+    errors::Error,
+    outgoing::{Outgoing, SharedMessage},
+};
 use bytes::Bytes;
 use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Str, TransportType};
 use futures_util::FutureExt;
@@ -115,18 +119,20 @@ impl From<&Error> for Option<DisconnectReason> {
 /// A permit to emit a message to the client.
 /// A permit holds a place in the internal channel to send one packet to the client.
 pub struct Permit<'a> {
-    inner: queue::Permit<'a, PacketBuf>,
+    inner: queue::Permit<'a, Outgoing>,
 }
 impl Permit<'_> {
     /// Consume the permit and emit a message to the client.
     #[inline]
     pub fn emit(self, msg: Str) {
-        self.inner.send(smallvec![Packet::Message(msg)]);
+        self.inner
+            .send(Outgoing::Packets(smallvec![Packet::Message(msg)]));
     }
     /// Consume the permit and emit a binary message to the client.
     #[inline]
     pub fn emit_binary(self, data: Bytes) {
-        self.inner.send(smallvec![Packet::Binary(data)]);
+        self.inner
+            .send(Outgoing::Packets(smallvec![Packet::Binary(data)]));
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -138,7 +144,7 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(packets);
+        self.inner.send(Outgoing::Packets(packets));
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -150,18 +156,18 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(packets);
+        self.inner.send(Outgoing::Packets(packets));
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct InternalRx {
-    pub buffered_rx: queue::Receiver<PacketBuf>,
+    pub buffered_rx: queue::Receiver<Outgoing>,
     pub peeked_packet: Option<PacketBuf>,
 }
 
 impl InternalRx {
-    fn new(buffered_rx: queue::Receiver<PacketBuf>) -> Self {
+    fn new(buffered_rx: queue::Receiver<Outgoing>) -> Self {
         Self {
             buffered_rx,
             peeked_packet: None,
@@ -209,7 +215,7 @@ where
     pub(crate) internal_rx: Mutex<InternalRx>,
 
     /// Channel to send [PacketBuf] to the internal connection
-    pub(crate) internal_tx: queue::Sender<PacketBuf>,
+    pub(crate) internal_tx: queue::Sender<Outgoing>,
 
     /// Tells the heartbeat job, which runs in a separate task, that a Pong (v4 protocol) or a
     /// Ping (v3 protocol) arrived. PATCH (rust-echo, docs/adr/0011): a `Notify` (one stored
@@ -273,10 +279,10 @@ where
         tracing::debug!(?packet, "sending packet");
 
         self.internal_tx
-            .try_send(smallvec![packet])
+            .try_send(Outgoing::Packets(smallvec![packet]))
             .map_err(|p| match p {
-                TrySendError::Full(mut p) => TrySendError::Full(p.pop().unwrap()),
-                TrySendError::Closed(mut p) => TrySendError::Closed(p.pop().unwrap()),
+                TrySendError::Full(p) => TrySendError::Full(only_packet(p)),
+                TrySendError::Closed(p) => TrySendError::Closed(only_packet(p)),
             })?;
         Ok(())
     }
@@ -364,7 +370,7 @@ where
             tracing::trace!(sid = ?self.id, "emitting ping");
 
             self.internal_tx
-                .try_send(smallvec![Packet::Ping])
+                .try_send(Outgoing::Packets(smallvec![Packet::Ping]))
                 .map_err(|_| Error::HeartbeatTimeout)?;
 
             #[cfg(feature = "tracing")]
@@ -394,7 +400,7 @@ where
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "ping received, sending pong");
             self.internal_tx
-                .try_send(smallvec![Packet::Pong])
+                .try_send(Outgoing::Packets(smallvec![Packet::Pong]))
                 .map_err(|_| Error::HeartbeatTimeout)?;
         }
     }
@@ -444,6 +450,42 @@ where
             TrySendError::Full(p) => TrySendError::Full(p.into_message()),
             TrySendError::Closed(p) => TrySendError::Closed(p.into_message()),
         })
+    }
+
+    /// Asks the CPU to load the part of this socket that a send reads (the handle of its packet
+    /// queue), a few sockets ahead of a broadcast's sends. See [`Socket::prefetch_queue`].
+    ///
+    /// PATCH (rust-echo, docs/adr/0012).
+    #[inline]
+    pub fn prefetch_socket(&self) {
+        crate::prefetch::line(&self.internal_tx);
+    }
+
+    /// Asks the CPU to load this socket's packet queue, after [`Socket::prefetch_socket`] and
+    /// before [`Socket::try_emit_shared`]: the broadcast loop of a room overlaps the cache misses
+    /// of several sockets instead of waiting for each in turn.
+    ///
+    /// PATCH (rust-echo, docs/adr/0012).
+    #[inline]
+    pub fn prefetch_queue(&self) {
+        self.internal_tx.prefetch();
+    }
+
+    /// Queues a message encoded once for many sockets (a broadcast): the socket keeps a
+    /// reference to the shared bytes instead of a copy.
+    ///
+    /// PATCH (rust-echo, docs/adr/0012): one lock per socket, where `reserve` and the permit's
+    /// `emit` took two, and no per-socket `"4" + msg` string in the writer.
+    ///
+    /// ⚠️ If the buffer is full or the socket is disconnected, an error is returned.
+    #[inline]
+    pub fn try_emit_shared(&self, msg: &SharedMessage) -> Result<(), TrySendError<()>> {
+        self.internal_tx
+            .try_send(Outgoing::Shared(msg.clone()))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => TrySendError::Full(()),
+                TrySendError::Closed(_) => TrySendError::Closed(()),
+            })
     }
 
     /// Immediately closes the socket and the underlying connection.
@@ -535,8 +577,14 @@ where
         // PATCH (rust-echo, docs/adr/0011): the volatile packet bypasses the bound in the
         // packet queue's one volatile slot, where a `watch` channel held it before; only the
         // latest volatile packet is retained, as before.
-        self.internal_tx.set_volatile(packets)
+        self.internal_tx.set_volatile(Outgoing::Packets(packets))
     }
+}
+
+/// The one packet [`Socket::send`] queued, given back by a refused send.
+fn only_packet(item: Outgoing) -> Packet {
+    // `send` queues exactly one packet; a refused send returns that entry unchanged.
+    item.into_packets().pop().unwrap_or(Packet::Noop)
 }
 
 impl<D: Default + Send + Sync + 'static> std::fmt::Debug for Socket<D> {
@@ -620,8 +668,8 @@ where
         let sock_clone = sock.clone();
         tokio::spawn(async move {
             let mut internal_rx = sock_clone.internal_rx.try_lock().unwrap();
-            while let Some(packets) = internal_rx.buffered_rx.recv_any().await {
-                for packet in packets {
+            while let Some(item) = internal_rx.buffered_rx.recv_any().await {
+                for packet in item.into_packets() {
                     tx.send(packet).await.unwrap();
                 }
             }

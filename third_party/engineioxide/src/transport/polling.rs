@@ -225,9 +225,10 @@ mod rx_stream {
         task::{Context, Poll},
     };
 
+    use engineioxide_core::PacketBuf;
     use futures_core::Stream;
 
-    use crate::queue;
+    use crate::{outgoing::Outgoing, queue};
 
     /// [`EncoderStream`] wraps a [`queue::Receiver`] by reference into a [`Stream`] of its
     /// queued packets, then its volatile one, allowing to use it even if it is behind a mutex.
@@ -244,11 +245,15 @@ mod rx_stream {
         }
     }
 
-    impl<T> Stream for EncoderStream<'_, T> {
-        type Item = T;
+    impl Stream for EncoderStream<'_, Outgoing> {
+        type Item = PacketBuf;
 
         fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            self.inner.poll_recv_any(cx)
+            // PATCH (rust-echo, docs/adr/0012): an entry may be a message shared by many
+            // sockets; the payload encoder reads it as the message packet it is.
+            self.inner
+                .poll_recv_any(cx)
+                .map(|item| item.map(Outgoing::into_packets))
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::{
     engine::EngineIo,
     errors::Error,
     handler::EngineIoHandler,
+    outgoing::Outgoing,
     socket::InternalRx,
     transport::{join::join_quiet, make_open_packet},
 };
@@ -371,24 +372,32 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     // connection); now the writing happens in one loop after the wait, and the volatile packet
     // comes from the packet queue's slot instead of a `watch` channel.
     // Queued packets come first, then the volatile one.
+    // PATCH (rust-echo, docs/adr/0012): the wait for the session's end is created once; made
+    // anew in each wait, it registered with and left the token's waiter list (two locks) on
+    // every wake-up of the writer, which is one per batch of delivered packets.
+    let cancelled = socket.cancellation_token.cancelled();
+    tokio::pin!(cancelled);
     loop {
-        let mut next = tokio::select! {
+        let first = tokio::select! {
             biased;
-            items = buffered_rx.recv_any() => match items {
-                Some(packets) => Some(packets),
+            item = buffered_rx.recv_any() => match item {
+                Some(item) => item,
                 None => break,
             },
-            _ = socket.cancellation_token.cancelled() => break,
+            _ = &mut cancelled => break,
         };
         // Write what arrived and everything queued behind it, then flush once.
-        while let Some(packets) = next {
-            for item in packets {
-                if let Err(_e) = feed_packet(&mut tx, item, socket.protocol).await {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
-                }
+        // PATCH (rust-echo, docs/adr/0012): what is queued is taken in one lock per batch,
+        // where each packet took the lock again.
+        feed(&mut tx, first, &socket).await;
+        loop {
+            let queued = buffered_rx.take_queued();
+            if queued.is_empty() {
+                break;
             }
-            next = buffered_rx.try_recv();
+            for item in queued {
+                feed(&mut tx, item, &socket).await;
+            }
         }
 
         #[cfg(feature = "tracing")]
@@ -401,6 +410,39 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 
     tx.flush().await.ok();
     tx.close().await.ok();
+}
+
+/// Buffers one queue entry in the sink (no flush); a failed write is only logged, as the
+/// reading side sees the broken connection and closes the session.
+async fn feed<S, D>(
+    tx: &mut SplitSink<WebSocketStream<S>, Message>,
+    item: Outgoing,
+    socket: &Socket<D>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    D: Default + Send + Sync + 'static,
+{
+    let fed = match item {
+        Outgoing::Packets(packets) => {
+            let mut fed = Ok(());
+            for packet in packets {
+                fed = fed.and(feed_packet(tx, packet, socket.protocol).await);
+            }
+            fed
+        }
+        // PATCH (rust-echo, docs/adr/0012): the bytes shared by every socket of a broadcast
+        // are framed as they are, without a per-socket `"4" + msg` string.
+        Outgoing::Shared(msg) => {
+            let bytes = bytes::Bytes::from(msg.packet().clone());
+            // SAFETY: the bytes come from a `Str`, which is valid UTF-8.
+            let text = unsafe { tungstenite::Utf8Bytes::from_bytes_unchecked(bytes) };
+            tx.feed(Message::Text(text)).await
+        }
+    };
+    if let Err(_e) = fed {
+        #[cfg(feature = "tracing")]
+        tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
+    }
 }
 
 /// Maps a packet to a websocket message and buffers it in the sink (no flush).
@@ -496,7 +538,7 @@ where
     // the packet queue has no async send; one control packet over the bound is harmless.
     socket
         .internal_tx
-        .send_unbounded(smallvec![Packet::Noop])
+        .send_unbounded(Outgoing::Packets(smallvec![Packet::Noop]))
         .map_err(|_| Error::Upgrade)?;
 
     // wait for any current polling connection to finish by waiting for the socket to be unlocked
@@ -612,6 +654,42 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(msg, Message::text("4hello"));
+    }
+
+    /// A message shared by many sockets reaches each as its own text frame, in queue order
+    /// with the socket's other packets.
+    #[tokio::test]
+    async fn shared_messages_are_framed_in_order_with_other_packets() {
+        let (first, second) = (socket(), socket());
+        let ((server_a, mut client_a), (server_b, mut client_b)) =
+            (ws_pair().await, ws_pair().await);
+        let shared = crate::SharedMessage::new(r#"2["event","é"]"#);
+        for (socket, server) in [(&first, server_a), (&second, server_b)] {
+            socket.emit(Str::from("before")).unwrap();
+            socket.try_emit_shared(&shared).unwrap();
+            socket.emit(Str::from("after")).unwrap();
+            let (tx, _rx) = server.split();
+            tokio::spawn(forward_to_socket::<StubHandler, _>(socket.clone(), tx));
+        }
+        for client in [&mut client_a, &mut client_b] {
+            let mut texts = Vec::new();
+            for _ in 0..3 {
+                let msg = tokio::time::timeout(TIMEOUT, client.next())
+                    .await
+                    .expect("the writer should send every packet")
+                    .unwrap()
+                    .unwrap();
+                texts.push(msg);
+            }
+            assert_eq!(
+                texts,
+                [
+                    Message::text("4before"),
+                    Message::text(r#"42["event","é"]"#),
+                    Message::text("4after")
+                ]
+            );
+        }
     }
 
     #[tokio::test]
