@@ -4,6 +4,7 @@
 //! Other functions are used internally to handle the websocket connection through tasks and channels
 //! and to handle upgrade from polling to ws
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::{
@@ -23,7 +24,7 @@ use tokio_tungstenite::{
 };
 use tokio_util::future::FutureExt as _;
 
-use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
+use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
     DisconnectReason, Socket,
@@ -33,6 +34,7 @@ use crate::{
     errors::Error,
     handler::EngineIoHandler,
     outgoing::Outgoing,
+    queue,
     socket::InternalRx,
     transport::{join::join_quiet, make_open_packet},
 };
@@ -388,15 +390,13 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         };
         // Write what arrived and everything queued behind it, then flush once.
         // PATCH (rust-echo, docs/adr/0012): what is queued is taken in one lock per batch,
-        // where each packet took the lock again.
-        feed(&mut tx, first, &socket).await;
-        loop {
-            let queued = buffered_rx.take_queued();
-            if queued.is_empty() {
-                break;
-            }
-            for item in queued {
-                feed(&mut tx, item, &socket).await;
+        // where each packet took the lock again, and every message is written at one await
+        // point, so the task's future keeps room for one message, not one per kind of entry.
+        let mut pending = Pending::new(first, socket.protocol);
+        while let Some(message) = pending.next_message(buffered_rx) {
+            if let Err(_e) = tx.feed(message).await {
+                #[cfg(feature = "tracing")]
+                tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
             }
         }
 
@@ -412,48 +412,69 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     tx.close().await.ok();
 }
 
-/// Buffers one queue entry in the sink (no flush); a failed write is only logged, as the
-/// reading side sees the broken connection and closes the session.
-async fn feed<S, D>(
-    tx: &mut SplitSink<WebSocketStream<S>, Message>,
-    item: Outgoing,
-    socket: &Socket<D>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    D: Default + Send + Sync + 'static,
-{
-    let fed = match item {
-        Outgoing::Packets(packets) => {
-            let mut fed = Ok(());
-            for packet in packets {
-                fed = fed.and(feed_packet(tx, packet, socket.protocol).await);
+/// The websocket messages of a batch of queue entries, in order: the entry that woke the writer,
+/// then everything queued behind it, taken from the queue in one lock at a time.
+///
+/// PATCH (rust-echo, docs/adr/0012): replaces a loop that awaited a write in three places
+/// (shared message, packet, binary packet), each keeping its own state in the task's future.
+struct Pending {
+    /// A message ready to write (a shared message is one message).
+    ready: Option<Message>,
+    /// The packets of the current entry not yet written.
+    packets: smallvec::IntoIter<[Packet; 2]>,
+    /// Entries taken from the queue, not yet started.
+    queued: VecDeque<Outgoing>,
+    protocol: ProtocolVersion,
+}
+
+impl Pending {
+    fn new(first: Outgoing, protocol: ProtocolVersion) -> Self {
+        let mut pending = Pending {
+            ready: None,
+            packets: PacketBuf::new().into_iter(),
+            queued: VecDeque::new(),
+            protocol,
+        };
+        pending.start(first);
+        pending
+    }
+
+    /// Starts writing `entry`.
+    fn start(&mut self, entry: Outgoing) {
+        match entry {
+            // The bytes shared by every socket of a broadcast are framed as they are, without
+            // a per-socket `"4" + msg` string.
+            Outgoing::Shared(msg) => {
+                let bytes = bytes::Bytes::from(msg.packet().clone());
+                // SAFETY: the bytes come from a `Str`, which is valid UTF-8.
+                let text = unsafe { tungstenite::Utf8Bytes::from_bytes_unchecked(bytes) };
+                self.ready = Some(Message::Text(text));
             }
-            fed
+            Outgoing::Packets(packets) => self.packets = packets.into_iter(),
         }
-        // PATCH (rust-echo, docs/adr/0012): the bytes shared by every socket of a broadcast
-        // are framed as they are, without a per-socket `"4" + msg` string.
-        Outgoing::Shared(msg) => {
-            let bytes = bytes::Bytes::from(msg.packet().clone());
-            // SAFETY: the bytes come from a `Str`, which is valid UTF-8.
-            let text = unsafe { tungstenite::Utf8Bytes::from_bytes_unchecked(bytes) };
-            tx.feed(Message::Text(text)).await
+    }
+
+    /// The next message to write, or `None` once the queue is empty.
+    fn next_message(&mut self, rx: &mut queue::Receiver<Outgoing>) -> Option<Message> {
+        loop {
+            if let Some(message) = self.ready.take() {
+                return Some(message);
+            }
+            if let Some(packet) = self.packets.next() {
+                self.ready = packet_message(packet, self.protocol);
+                continue;
+            }
+            if self.queued.is_empty() {
+                self.queued = rx.take_queued();
+            }
+            let entry = self.queued.pop_front()?;
+            self.start(entry);
         }
-    };
-    if let Err(_e) = fed {
-        #[cfg(feature = "tracing")]
-        tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
     }
 }
 
-/// Maps a packet to a websocket message and buffers it in the sink (no flush).
-async fn feed_packet<S>(
-    tx: &mut SplitSink<WebSocketStream<S>, Message>,
-    item: Packet,
-    protocol: ProtocolVersion,
-) -> Result<(), tungstenite::Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+/// Maps a packet to its websocket message; a NOOP has none.
+fn packet_message(item: Packet, protocol: ProtocolVersion) -> Option<Message> {
     match item {
         Packet::Binary(bin) | Packet::BinaryV3(bin) => {
             if protocol == ProtocolVersion::V3 {
@@ -462,21 +483,22 @@ where
                 let mut buff = Vec::with_capacity(bin.len() + 1);
                 buff.push(0x04);
                 buff.extend(bin);
-                tx.feed(Message::Binary(buff.into())).await
+                Some(Message::Binary(buff.into()))
             } else {
-                tx.feed(Message::Binary(bin)).await
+                Some(Message::Binary(bin))
             }
         }
         // A Noop Packet maybe sent by the server to upgrade from a polling connection
         // In the case that the packet was not poll in time it will remain in the buffer and therefore
         // it should be discarded here
-        Packet::Noop => Ok(()),
+        Packet::Noop => None,
         item => {
             let packet: String = item.into();
-            tx.feed(Message::Text(packet.into())).await
+            Some(Message::Text(packet.into()))
         }
     }
 }
+
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
 async fn init_handshake<S>(
     sid: Sid,
