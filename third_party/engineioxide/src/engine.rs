@@ -92,6 +92,9 @@ impl<H: EngineIoHandler> EngineIo<H> {
         // transports (the ws `forward_to_socket` task and pending polling requests) will release
         // the `internal_rx` lock as soon as they observe the cancellation.
         socket.cancellation_token.cancel();
+        // PATCH (rust-echo, docs/adr/0012): the websocket writer waits on its packet queue
+        // alone; it stops once the queue is drained.
+        socket.internal_tx.interrupt();
 
         let handler = self.handler.clone();
         tokio::spawn(async move {

@@ -25,6 +25,9 @@ struct State<T> {
     /// Slots promised to outstanding [`Permit`]s; they count against the bound.
     reserved: usize,
     closed: bool,
+    /// Set when the session ends: the consumer stops once the queue is drained, although
+    /// the queue stays open until the consumer closes it (PATCH, docs/adr/0012).
+    interrupted: bool,
     /// The latest volatile packet not yet taken; a new one replaces it.
     volatile: Option<T>,
     rx_waker: Option<Waker>,
@@ -83,6 +86,7 @@ pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
             items: VecDeque::new(),
             reserved: 0,
             closed: false,
+            interrupted: false,
             volatile: None,
             rx_waker: None,
         }),
@@ -156,6 +160,24 @@ impl<T> Sender<T> {
         })
     }
 
+    /// Tells the consumer to stop once it has taken what is queued: `recv_any` returns `None`
+    /// when the queue is empty from now on. Sends are still accepted until the consumer closes
+    /// the queue.
+    ///
+    /// PATCH (rust-echo, docs/adr/0012): the session's end reaches the websocket writer through
+    /// the queue it waits on; the writer no longer polls the session's cancellation token on
+    /// every wait (a cache miss on the token's node for each batch of deliveries).
+    pub fn interrupt(&self) {
+        let waker = {
+            let mut state = self.shared.lock();
+            state.interrupted = true;
+            state.rx_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// Puts `item` in the volatile slot, replacing one not yet taken; `false` once closed.
     pub fn set_volatile(&self, item: T) -> bool {
         let waker = {
@@ -227,7 +249,7 @@ impl<T> Receiver<T> {
         if let Some(item) = Self::pop(&mut state) {
             return Poll::Ready(Some(item));
         }
-        if state.closed {
+        if state.closed || state.interrupted {
             return Poll::Ready(None);
         }
         if let Some(item) = state.volatile.take() {
@@ -366,6 +388,29 @@ mod tests {
             tx.try_send(i).unwrap();
         }
         assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+    }
+
+    #[test]
+    fn an_interrupted_queue_is_drained_then_ends_but_stays_open() {
+        let (tx, mut rx) = channel::<u32>(4);
+        tx.try_send(1).unwrap();
+        tx.interrupt();
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(1)));
+        assert_eq!(rx.recv_any().now_or_never(), Some(None));
+        // Open until the consumer closes it.
+        assert!(!tx.is_closed());
+        tx.try_send(2).unwrap();
+        rx.close();
+        assert!(tx.is_closed());
+    }
+
+    #[tokio::test]
+    async fn interrupt_wakes_a_waiting_consumer() {
+        let (tx, mut rx) = channel::<u32>(4);
+        let mut recv = pin!(rx.recv_any());
+        assert_eq!(poll_once(recv.as_mut()), Poll::Pending);
+        tx.interrupt();
+        assert_eq!(recv.await, None);
     }
 
     #[test]

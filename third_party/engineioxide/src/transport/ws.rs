@@ -374,19 +374,14 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     // connection); now the writing happens in one loop after the wait, and the volatile packet
     // comes from the packet queue's slot instead of a `watch` channel.
     // Queued packets come first, then the volatile one.
-    // PATCH (rust-echo, docs/adr/0012): the wait for the session's end is created once; made
-    // anew in each wait, it registered with and left the token's waiter list (two locks) on
-    // every wake-up of the writer, which is one per batch of delivered packets.
-    let cancelled = socket.cancellation_token.cancelled();
-    tokio::pin!(cancelled);
+    // PATCH (rust-echo, docs/adr/0012): the writer waits on its packet queue alone. The end of
+    // the session interrupts the queue (`EngineIo::close_session`), so `recv_any` returns
+    // `None` once what is queued is written, as the cancellation token's branch of a `select!`
+    // did. Polling the token on every wait cost a wait registered and dropped on its waiter
+    // list, and a cache miss on its node, for each batch of deliveries.
     loop {
-        let first = tokio::select! {
-            biased;
-            item = buffered_rx.recv_any() => match item {
-                Some(item) => item,
-                None => break,
-            },
-            _ = &mut cancelled => break,
+        let Some(first) = buffered_rx.recv_any().await else {
+            break;
         };
         // Write what arrived and everything queued behind it, then flush once.
         // PATCH (rust-echo, docs/adr/0012): what is queued is taken in one lock per batch,
