@@ -24,6 +24,10 @@ struct State<T> {
     items: VecDeque<T>,
     /// Slots promised to outstanding [`Permit`]s; they count against the bound.
     reserved: usize,
+    /// Packets of the batch the consumer took last with [`Receiver::take_queued`] and may still
+    /// be writing; they count against the bound until the consumer takes again, as a packet
+    /// taken alone did (PATCH, docs/adr/0012).
+    taken: usize,
     closed: bool,
     /// Set when the session ends: the consumer stops once the queue is drained, although
     /// the queue stays open until the consumer closes it (PATCH, docs/adr/0012).
@@ -85,6 +89,7 @@ pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
         state: Mutex::new(State {
             items: VecDeque::new(),
             reserved: 0,
+            taken: 0,
             closed: false,
             interrupted: false,
             volatile: None,
@@ -126,7 +131,7 @@ impl<T> Sender<T> {
             if state.closed {
                 return Err(TrySendError::Closed(item));
             }
-            if state.items.len() + state.reserved >= self.shared.bound {
+            if state.items.len() + state.reserved + state.taken >= self.shared.bound {
                 return Err(TrySendError::Full(item));
             }
             state.items.push_back(item);
@@ -150,7 +155,7 @@ impl<T> Sender<T> {
         if state.closed {
             return Err(TrySendError::Closed(()));
         }
-        if state.items.len() + state.reserved >= self.shared.bound {
+        if state.items.len() + state.reserved + state.taken >= self.shared.bound {
             return Err(TrySendError::Full(()));
         }
         state.reserved += 1;
@@ -246,6 +251,8 @@ impl<T> Receiver<T> {
     /// volatile packet left then is dropped).
     pub fn poll_recv_any(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = self.shared.lock();
+        // The consumer is past the batch it took last.
+        state.taken = 0;
         if let Some(item) = Self::pop(&mut state) {
             return Poll::Ready(Some(item));
         }
@@ -273,9 +280,14 @@ impl<T> Receiver<T> {
     }
 
     /// Every queued packet, in order, taken in one lock (not the volatile one). The storage
-    /// moves to the caller, so the queue holds none until the next send.
+    /// moves to the caller, so the queue holds none until the next send. The packets count
+    /// against the bound until the next `take_queued` or `recv_any`, by which time the caller
+    /// has written them.
     pub fn take_queued(&mut self) -> VecDeque<T> {
-        std::mem::take(&mut self.shared.lock().items)
+        let mut state = self.shared.lock();
+        let items = std::mem::take(&mut state.items);
+        state.taken = items.len();
+        items
     }
 
     /// Refuses further sends; queued packets can still be received.
@@ -381,7 +393,14 @@ mod tests {
         let taken: Vec<u32> = rx.take_queued().into_iter().collect();
         assert_eq!(taken, [0, 1, 2, 3, 4]);
         assert_eq!(rx.shared.lock().items.capacity(), 0);
-        // The volatile packet stays for `recv_any`, and the bound counts from zero again.
+        // The batch being written still counts against the bound.
+        for i in 5..8 {
+            tx.try_send(i).unwrap();
+        }
+        assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+        let taken: Vec<u32> = rx.take_queued().into_iter().collect();
+        assert_eq!(taken, [5, 6, 7]);
+        // The volatile packet stays for `recv_any`, which frees the last batch's slots.
         assert!(rx.take_queued().is_empty());
         assert_eq!(rx.recv_any().now_or_never(), Some(Some(9)));
         for i in 0..8 {
