@@ -130,6 +130,15 @@ impl<'a> PermitExt<'a> for Permit<'a> {
     }
 }
 
+/// The error of a refused send to the Engine.IO socket's packet queue.
+// PATCH (rust-echo, docs/adr/0012): shared by `reserve` and `send_shared`.
+fn queue_error(e: TrySendError<()>) -> SocketError {
+    match e {
+        TrySendError::Full(()) => SocketError::InternalChannelFull,
+        TrySendError::Closed(()) => SocketError::Closed,
+    }
+}
+
 /// A RemoteSocket is a [`Socket`] that is remotely connected on another server.
 /// It implements a subset of the [`Socket`] API.
 pub struct RemoteSocket<A> {
@@ -732,11 +741,7 @@ impl<A: Adapter> Socket<A> {
     }
 
     pub(crate) fn reserve(&self) -> Result<Permit<'_>, SocketError> {
-        match self.esocket.reserve() {
-            Ok(permit) => Ok(permit),
-            Err(TrySendError::Full(_)) => Err(SocketError::InternalChannelFull),
-            Err(TrySendError::Closed(_)) => Err(SocketError::Closed),
-        }
+        self.esocket.reserve().map_err(queue_error)
     }
 
     pub(crate) fn send(&self, packet: Packet) -> Result<(), SocketError> {
@@ -769,11 +774,7 @@ impl<A: Adapter> Socket<A> {
     /// PATCH (rust-echo, docs/adr/0012): one lock on the socket's queue instead of a reserved
     /// slot and a send, and a reference to the shared bytes instead of a copy.
     pub(crate) fn send_shared(&self, msg: &SharedMessage) -> Result<(), SocketError> {
-        match self.esocket.try_emit_shared(msg) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(())) => Err(SocketError::InternalChannelFull),
-            Err(TrySendError::Closed(())) => Err(SocketError::Closed),
-        }
+        self.esocket.try_emit_shared(msg).map_err(queue_error)
     }
 
     pub(crate) fn send_raw_volatile(&self, value: Value) {
