@@ -204,14 +204,7 @@ async fn whispers_and_to_others_cross_nodes() {
         })
         .await;
     }
-    a.emit(
-        "client event",
-        json!({"channel": "private-chat", "event": "client-typing", "data": {"who": "a"}}),
-    )
-    .await;
-    let whisper = r#"["client-typing","private-chat",{"who":"a"}]"#;
-    assert_eq!(b.next_event_raw().await, whisper);
-    assert_eq!(c.next_event_raw().await, whisper);
+    a.whisper_to("a", &mut [&mut b, &mut c]).await;
 
     // toOthers from node B's API, excluding a (on node A): b and c get it, a does not.
     nodes[1]

@@ -155,14 +155,7 @@ async fn backplane_on_a_redis_cluster() {
     }
     marker(&nodes[2], "news", &mut [&mut a, &mut b, &mut c]).await;
 
-    c.emit(
-        "client event",
-        json!({"channel": "private-chat", "event": "client-typing", "data": {"who": "c"}}),
-    )
-    .await;
-    let whisper = r#"["client-typing","private-chat",{"who":"c"}]"#;
-    assert_eq!(a.next_event_raw().await, whisper);
-    assert_eq!(b.next_event_raw().await, whisper);
+    c.whisper_to("c", &mut [&mut a, &mut b]).await;
     marker(&nodes[0], "private-chat", &mut [&mut a, &mut b, &mut c]).await;
 
     presence_across(&nodes, [&mut a, &mut b, &mut c]).await;

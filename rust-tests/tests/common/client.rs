@@ -129,6 +129,20 @@ impl Client {
         .unwrap_or_else(|_| panic!("no event within {within:?}"))
     }
 
+    /// Whispers `client-typing` on `private-chat` with `{"who": who}` and asserts that every
+    /// client of `to` receives it.
+    pub async fn whisper_to(&mut self, who: &str, to: &mut [&mut Client]) {
+        self.emit(
+            "client event",
+            serde_json::json!({"channel": "private-chat", "event": "client-typing", "data": {"who": who}}),
+        )
+        .await;
+        let whisper = format!(r#"["client-typing","private-chat",{{"who":"{who}"}}]"#);
+        for client in to {
+            assert_eq!(client.next_event_raw().await, whisper);
+        }
+    }
+
     /// The JSON text of the next EVENT packet (after `42`), exactly as sent.
     pub async fn next_event_raw(&mut self) -> String {
         loop {
