@@ -1,7 +1,9 @@
 //! Pusher clients in a cluster: one member list per presence channel whichever protocol and node
-//! its members use, presence news said the way each protocol says it, and the channels of every
-//! Pusher app (not only the default one) shared by all nodes.
+//! its members use, presence news and client events said the way each protocol says them, and
+//! the channels of every Pusher app (not only the default one) shared by all nodes.
 mod common;
+
+use std::net::SocketAddr;
 
 use common::nodes::Node;
 use common::pusher::{ID, KEY, PusherClient, SECRET, hmac, now, signed_query};
@@ -50,6 +52,26 @@ fn ids(succeeded: &str) -> Vec<u64> {
     sorted_ids(&Value::Array(ids), "id")
 }
 
+/// A Pusher client on `addr` joining `CHAN` as `user`, and the first frame it got back.
+async fn pusher_member(addr: SocketAddr, user: u64) -> (PusherClient, String) {
+    let mut c = PusherClient::connect(addr, KEY).await;
+    let answer = c
+        .subscribe_presence(CHAN, json!({"user_id": user, "user_info": {"id": user}}))
+        .await;
+    (c, answer)
+}
+
+/// A Socket.IO client on `addr` that asked to join `CHAN` as `user`.
+async fn socketio_member(addr: SocketAddr, user: u64) -> Client {
+    let mut c = Client::connect(addr, 4).await;
+    c.emit(
+        "subscribe",
+        json!({"channel": CHAN, "auth": {"headers": {"X-User": user.to_string()}}}),
+    )
+    .await;
+    c
+}
+
 /// A GET of Reverb's signed API on `node`, with `info` when not empty.
 async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
     let params: Vec<(&str, &str)> = if info.is_empty() {
@@ -77,10 +99,7 @@ async fn presence_across_nodes_and_protocols() {
     let auth = AuthStub::laravel().await;
     let [a, b] = nodes(&redis, &auth).await;
 
-    let mut p1 = PusherClient::connect(a.bin.addr, KEY).await;
-    let first = p1
-        .subscribe_presence(CHAN, json!({"user_id": 1, "user_info": {"id": 1}}))
-        .await;
+    let (mut p1, first) = pusher_member(a.bin.addr, 1).await;
     assert_eq!(ids(&first), [1]);
     // Node A relays the news of user 1 in order with its other events: once a later event has
     // reached node B, so has the news, and a newcomer there cannot hear it after its list.
@@ -93,12 +112,7 @@ async fn presence_across_nodes_and_protocols() {
     a.post_event("sync", "Sync", &json!(1), None).await;
     assert_eq!(watcher.next_event_raw().await, r#"["Sync","sync",1]"#);
 
-    let mut s2 = Client::connect(b.bin.addr, 4).await;
-    s2.emit(
-        "subscribe",
-        json!({"channel": CHAN, "auth": {"headers": {"X-User": "2"}}}),
-    )
-    .await;
+    let mut s2 = socketio_member(b.bin.addr, 2).await;
     let (name, args) = s2.next_event().await;
     assert_eq!(name, "presence:subscribed");
     assert_eq!(
@@ -116,10 +130,7 @@ async fn presence_across_nodes_and_protocols() {
         "a Socket.IO member on another node, as a Pusher frame"
     );
 
-    let mut p3 = PusherClient::connect(b.bin.addr, KEY).await;
-    let third = p3
-        .subscribe_presence(CHAN, json!({"user_id": 3, "user_info": {"id": 3}}))
-        .await;
+    let (mut p3, third) = pusher_member(b.bin.addr, 3).await;
     assert_eq!(ids(&third), [1, 2, 3]);
     assert_eq!(
         parts(&p1.next().await).2,
@@ -171,6 +182,80 @@ async fn presence_across_nodes_and_protocols() {
     );
 }
 
+/// The next frame that is not presence news (which may come at any time while members join).
+async fn next_not_member(c: &mut PusherClient) -> Value {
+    loop {
+        let f = frame(&c.next().await);
+        if !f["event"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("pusher_internal:member_"))
+        {
+            return f;
+        }
+    }
+}
+
+/// The next Socket.IO event that is not presence news.
+async fn next_not_presence(c: &mut Client) -> String {
+    loop {
+        let raw = c.next_event_raw().await;
+        if !raw.starts_with(r#"["presence:"#) {
+            return raw;
+        }
+    }
+}
+
+/// A client event reaches the other node's sockets in the frames of the sender's node: for
+/// Pusher, `data` as JSON and, from a Pusher member, its `user_id`; for Socket.IO, a whisper.
+/// Nobody gets their own back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_events_cross_nodes_in_each_protocols_frames() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let [a, b] = nodes(&redis, &auth).await;
+    let (mut p1, first) = pusher_member(a.bin.addr, 1).await;
+    assert_eq!(ids(&first), [1]);
+    let mut s2 = socketio_member(b.bin.addr, 2).await;
+    // Presence news may come before the answer: that is for the other test.
+    while s2.next_event().await.0 != "presence:subscribed" {}
+    let (mut p3, mut answer) = pusher_member(b.bin.addr, 3).await;
+    while frame(&answer)["event"] != "pusher_internal:subscription_succeeded" {
+        answer = p3.next().await;
+    }
+
+    p1.send(json!({"event": "client-typing", "channel": CHAN, "data": {"who": 1}}))
+        .await;
+    assert_eq!(
+        next_not_member(&mut p3).await,
+        json!({"event": "client-typing", "channel": CHAN, "data": {"who": 1}, "user_id": 1}),
+        "a Pusher member's client event on the other node"
+    );
+    assert_eq!(
+        next_not_presence(&mut s2).await,
+        format!(r#"["client-typing","{CHAN}",{{"who":1}}]"#)
+    );
+
+    s2.emit(
+        "client event",
+        json!({"channel": CHAN, "event": "client-typing", "data": {"who": 2}}),
+    )
+    .await;
+    let from_socketio = json!({"event": "client-typing", "channel": CHAN, "data": {"who": 2}});
+    assert_eq!(
+        next_not_member(&mut p1).await,
+        from_socketio,
+        "a Socket.IO whisper on the other node; p1 did not get its own"
+    );
+    assert_eq!(next_not_member(&mut p3).await, from_socketio);
+
+    a.post_event(CHAN, "Marker", &json!(1), None).await;
+    assert_eq!(
+        next_not_presence(&mut s2).await,
+        format!(r#"["Marker","{CHAN}",1]"#),
+        "s2 did not get its own"
+    );
+}
+
 /// An app other than the default: its events through the signed HTTP API of one node and its
 /// clients' events reach its sockets on the other node, once; the default app's sockets in a
 /// channel of the same name get nothing.
@@ -208,10 +293,10 @@ async fn another_apps_channels_span_the_nodes() {
 
     on_a.send(json!({"event": "client-typing", "channel": "news", "data": {"who": "a"}}))
         .await;
-    let typing = frame(&on_b.next().await);
     assert_eq!(
-        (&typing["event"], &typing["channel"]),
-        (&json!("client-typing"), &json!("news"))
+        frame(&on_b.next().await),
+        json!({"event": "client-typing", "channel": "news", "data": {"who": "a"}}),
+        "as Reverb relays it: data as JSON, no user_id on a public channel"
     );
 
     // The default app's socket in its own `news` saw neither; a marker through the default

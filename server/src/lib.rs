@@ -7,6 +7,7 @@
 //! - `pusher`: the Pusher Channels protocol (laravel-echo's `reverb`/`pusher` broadcasters) on
 //!   `/app/{key}` and its signed HTTP API, in the same channel space;
 //! - `protocol`: the Socket.IO events `subscribe`, `unsubscribe`, `client event`, disconnect;
+//! - `whisper`: a client event's way to its channel's sockets, from either protocol;
 //! - [`auth`]: channel authorization against the app's `/broadcasting/auth`;
 //! - [`origin`]: which browser origins may open a socket;
 //! - [`forwarded`]: the `X-Forwarded-For` sent to the auth endpoint, trusted proxies;
@@ -55,6 +56,7 @@ pub mod server;
 pub mod shm;
 pub mod stats;
 mod undecodable;
+mod whisper;
 
 pub use config::Config;
 pub use error::{ConfigError, PublishError, StartError};

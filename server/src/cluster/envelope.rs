@@ -1,10 +1,12 @@
 //! What crosses the cluster channel: a message with the node it entered and the socket to leave
 //! out, encoded once as compact JSON (`{"o":node,"c":[channels],"e":event,"d":data,"s":socket}`;
 //! the data is the publisher's JSON text, never re-encoded), plus `"a"`, the Pusher app id, for
-//! a message in another app's channels than the shared space, and `"k"` for presence news
-//! (`"j"` joining, `"l"` leaving; the data is the member). A joining also carries `"t"`, when
-//! the member joined the cluster (Redis's clock, microseconds). Whatever arrives on the channel
-//! is untrusted: an envelope that does not decode is counted and skipped.
+//! a message in another app's channels than the shared space, and `"k"` for what is not an
+//! event: presence news (`"j"` joining, `"l"` leaving; the data is the member), or `"w"`, a
+//! client event, which carries its sender's `user_id` as the JSON text in `"u"` when it has one.
+//! A joining also carries `"t"`, when the member joined the cluster (Redis's clock,
+//! microseconds). Whatever arrives on the channel is untrusted: an envelope that does not decode
+//! (a `"u"` that is not JSON text included) is counted and skipped.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -24,12 +26,25 @@ pub(crate) enum Kind {
     /// A user left the channel everywhere.
     #[serde(rename = "l")]
     Leaving,
+    /// A client event (a whisper) for the channel's other sockets.
+    #[serde(rename = "w")]
+    ClientEvent,
 }
 
 impl Kind {
     fn is_event(&self) -> bool {
         *self == Kind::Event
     }
+}
+
+/// What an envelope says besides its message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tag<'a> {
+    pub kind: Kind,
+    /// For a joining: when the member joined the cluster.
+    pub at: Option<u64>,
+    /// For a client event: its sender's `user_id`, as JSON text.
+    pub user_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +60,8 @@ struct Out<'a> {
     k: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     t: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    u: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +79,8 @@ struct In<'a> {
     k: Kind,
     #[serde(default)]
     t: Option<u64>,
+    #[serde(default)]
+    u: Option<String>,
 }
 
 /// A message another node relayed.
@@ -73,6 +92,8 @@ pub(crate) struct Relayed {
     pub msg: Message,
     /// For a joining: when the member joined the cluster.
     pub at: Option<u64>,
+    /// For a client event: its sender's `user_id`, as JSON text.
+    pub user_id: Option<String>,
 }
 
 /// Why an envelope was refused.
@@ -84,16 +105,13 @@ pub(crate) enum EnvelopeError {
     /// No channel or no event name.
     #[error("cluster envelope without channel or event")]
     Empty,
+    /// A `user_id` that is not JSON text.
+    #[error("cluster envelope with a user_id that is not JSON")]
+    UserId,
 }
 
-/// Encode `msg` as relayed by `node`, in the channels of `app`; `at`: when the member of a
-/// joining joined.
-pub(crate) fn encode(
-    node: &str,
-    app: Option<&str>,
-    (kind, at): (Kind, Option<u64>),
-    msg: &Message,
-) -> Vec<u8> {
+/// Encode `msg` as relayed by `node`, in the channels of `app`, with what `tag` says of it.
+pub(crate) fn encode(node: &str, app: Option<&str>, tag: Tag<'_>, msg: &Message) -> Vec<u8> {
     let out = Out {
         o: node,
         c: &msg.channels,
@@ -101,8 +119,9 @@ pub(crate) fn encode(
         d: &msg.data,
         s: msg.socket.as_deref(),
         a: app,
-        k: kind,
-        t: at,
+        k: tag.kind,
+        t: tag.at,
+        u: tag.user_id,
     };
     // Strings, a list of strings and raw JSON always serialize.
     serde_json::to_vec(&out).unwrap_or_default()
@@ -118,6 +137,12 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
     if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
         return Err(EnvelopeError::Empty);
     }
+    // Written into the frames of the receivers verbatim: it has to be JSON.
+    if let Some(u) = &e.u
+        && serde_json::from_str::<&RawValue>(u).is_err()
+    {
+        return Err(EnvelopeError::UserId);
+    }
     Ok(Some(Relayed {
         app: e.a,
         kind: e.k,
@@ -128,6 +153,7 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
             socket: e.s.filter(|s| !s.is_empty()),
         },
         at: e.t,
+        user_id: e.u,
     }))
 }
 
@@ -144,7 +170,7 @@ mod tests {
             Some("sid".into()),
         )
         .unwrap();
-        let bytes = encode("n1", None, (Kind::Event, None), &m);
+        let bytes = encode("n1", None, Tag::default(), &m);
         assert_eq!(
             String::from_utf8_lossy(&bytes),
             r#"{"o":"n1","c":["a","b"],"e":"E","d":{"x":1.50},"s":"sid"}"#,
@@ -155,11 +181,28 @@ mod tests {
             (got.app, got.kind, got.msg, got.at),
             (None, Kind::Event, m.clone(), None)
         );
-        let bytes = encode("n1", Some("app-2"), (Kind::Joining, Some(7)), &m);
+        let joining = Tag {
+            kind: Kind::Joining,
+            at: Some(7),
+            user_id: None,
+        };
+        let bytes = encode("n1", Some("app-2"), joining, &m);
         let got = decode("n2", &bytes).unwrap().unwrap();
         assert_eq!(
-            (got.app.as_deref(), got.kind, got.msg, got.at),
-            (Some("app-2"), Kind::Joining, m, Some(7))
+            (got.app.as_deref(), got.kind, &got.msg, got.at),
+            (Some("app-2"), Kind::Joining, &m, Some(7))
+        );
+        let whisper = Tag {
+            kind: Kind::ClientEvent,
+            at: None,
+            user_id: Some(r#""u-1""#),
+        };
+        let bytes = encode("n1", None, whisper, &m);
+        assert!(String::from_utf8_lossy(&bytes).ends_with(r#","k":"w","u":"\"u-1\""}"#));
+        let got = decode("n2", &bytes).unwrap().unwrap();
+        assert_eq!(
+            (got.kind, got.user_id.as_deref()),
+            (Kind::ClientEvent, Some(r#""u-1""#))
         );
         assert_eq!(
             decode("n1", &bytes).unwrap(),
@@ -176,6 +219,8 @@ mod tests {
             br#"{"o":"n","c":[],"e":"E","d":1}"#,
             br#"{"o":"n","c":["a"],"e":"","d":1}"#,
             br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"x"}"#,
+            br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"w","u":"7,\"x\":1"}"#,
+            br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"w","u":7}"#,
         ] {
             assert!(
                 decode("me", bad).is_err(),

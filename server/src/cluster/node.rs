@@ -8,7 +8,7 @@ use socketioxide::socket::Sid;
 
 use super::announce::{Joiner, News};
 use super::backplane::Target;
-use super::envelope::Kind;
+use super::envelope::{Kind, Tag};
 use super::keys::Keys;
 use super::presence::{self, Op};
 use super::{api, envelope, relay};
@@ -16,6 +16,7 @@ use crate::config::ClusterConfig;
 use crate::message::Message;
 use crate::presence::Member;
 use crate::stats::Stats;
+use crate::whisper::ClientEvent;
 
 /// This node of a cluster.
 #[derive(Debug)]
@@ -132,7 +133,7 @@ impl Node {
     /// space) to the other nodes (encoded once, queued without waiting).
     pub(crate) fn relay(&self, app: Option<&str>, msg: &Message) {
         self.relay
-            .send(envelope::encode(&self.id, app, (Kind::Event, None), msg));
+            .send(envelope::encode(&self.id, app, Tag::default(), msg));
     }
 
     /// Relay presence news; `msg` names the channel and carries the member, `at` when a joining
@@ -148,30 +149,29 @@ impl Node {
             News::Joining => Kind::Joining,
             News::Leaving => Kind::Leaving,
         };
-        self.relay
-            .send(envelope::encode(&self.id, app, (kind, at), msg));
+        let tag = Tag {
+            kind,
+            at,
+            user_id: None,
+        };
+        self.relay.send(envelope::encode(&self.id, app, tag, msg));
     }
 
-    /// Relay a whisper `socket` sent on `channel` to the other nodes' sockets of the channel.
-    pub(crate) fn relay_whisper(
-        &self,
-        channel: &str,
-        event: &str,
-        data: &serde_json::Value,
-        socket: Sid,
-    ) {
-        let Ok(data) = serde_json::value::to_raw_value(data) else {
-            return;
+    /// Relay a client event that entered here, in the channels of app `app`, to the other
+    /// nodes' sockets of its channel.
+    pub(crate) fn relay_whisper(&self, app: Option<&str>, event: &ClientEvent<'_>) {
+        let msg = Message {
+            channels: vec![event.channel.to_owned()],
+            event: event.event.to_owned(),
+            data: event.data.to_owned(),
+            socket: None,
         };
-        self.relay(
-            None,
-            &Message {
-                channels: vec![channel.to_owned()],
-                event: event.to_owned(),
-                data,
-                socket: Some(socket.to_string()),
-            },
-        );
+        let tag = Tag {
+            kind: Kind::ClientEvent,
+            at: None,
+            user_id: event.user_id,
+        };
+        self.relay.send(envelope::encode(&self.id, app, tag, &msg));
     }
 
     /// Whether Laravel's subscriber should skip `channel`: with an empty `keyPrefix` its pattern

@@ -12,10 +12,11 @@ use tokio::sync::watch;
 
 use super::announce::{self, News};
 use super::backplane::{self, Retry};
-use super::envelope::Kind;
+use super::envelope::{Kind, Relayed};
 use super::{Node, envelope};
 use crate::engine::Engine;
 use crate::stats::Ingress;
+use crate::whisper::{ClientEvent, Sender};
 
 /// Receive until `stop` turns true.
 pub(crate) async fn run(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
@@ -107,6 +108,7 @@ fn receive(engine: &Engine, own: &str, payload: &[u8]) {
             let msg = &relayed.msg;
             let news = match relayed.kind {
                 Kind::Event => return engine.deliver_to(app, msg, Ingress::Cluster),
+                Kind::ClientEvent => return client_event(engine, app, &relayed),
                 Kind::Joining => News::Joining,
                 Kind::Leaving => News::Leaving,
             };
@@ -119,5 +121,20 @@ fn receive(engine: &Engine, own: &str, payload: &[u8]) {
             engine.stats.cluster.dropped(1);
             tracing::debug!(error = %e, "cluster envelope skipped");
         }
+    }
+}
+
+/// A client event another node relayed, for this node's sockets of its channel.
+fn client_event(engine: &Engine, app: usize, relayed: &Relayed) {
+    let msg = &relayed.msg;
+    for channel in &msg.channels {
+        let event = ClientEvent {
+            app,
+            channel,
+            event: &msg.event,
+            data: &msg.data,
+            user_id: relayed.user_id.as_deref(),
+        };
+        event.deliver(engine, Sender::Node);
     }
 }

@@ -12,9 +12,10 @@ use socketioxide::extract::SocketRef;
 use super::connection::Connection;
 use super::rate::Verdict;
 use super::subscriptions::Whisper;
-use crate::engine::{Engine, dev_log, drive};
+use crate::engine::{Engine, dev_log};
 use crate::payload;
 use crate::stats::DropReason;
+use crate::whisper::{ClientEvent, Sender};
 
 /// Sent to a client whose client events exceed `clientEventsPerSecond`:
 /// `[channel, 429]`, once per burst of refusals.
@@ -65,12 +66,18 @@ fn allowed(engine: &Engine, conn: &Connection, socket: &SocketRef, channel: &str
     }
 }
 
-/// Send a whisper to the other sockets of `channel`.
+/// Send a whisper to the other sockets of `channel`, of both protocols and on every node.
 pub(super) fn relay(engine: &Engine, socket: &SocketRef, channel: &str, event: &str, data: &Value) {
-    drive(socket.to(channel.to_owned()).emit(event, &(channel, data)));
-    engine.pusher.socketio_whisper(channel, event, data);
-    engine.stats.whispered();
-    if let Some(node) = &engine.cluster {
-        node.relay_whisper(channel, event, data, socket.id);
-    }
+    // A `Value` always serializes.
+    let Ok(data) = serde_json::value::to_raw_value(data) else {
+        return;
+    };
+    let event = ClientEvent {
+        app: 0,
+        channel,
+        event,
+        data: &data,
+        user_id: None,
+    };
+    event.deliver(engine, Sender::SocketIo(socket));
 }

@@ -1,19 +1,19 @@
 //! Client events (`client-*`) from a Pusher socket, with Reverb's `accept_client_events_from`:
 //! `members` relays only from sockets subscribed to the channel and adds the sender's `user_id`
 //! on presence channels; `all` relays from any socket of the app; `none` answers 4301. The event
-//! reaches the channel's other Pusher sockets and, on a private or presence channel of the
-//! default app, its Socket.IO sockets as a whisper. `clientEventsPerSecond` limits them as it
-//! limits Socket.IO whispers (4301 once per burst of refusals).
+//! goes where a Socket.IO whisper goes (see [`crate::whisper`]). `clientEventsPerSecond` limits
+//! them as it limits Socket.IO whispers (4301 once per burst of refusals).
+
+use serde_json::value::RawValue;
 
 use super::connection::Conn;
 use super::error::PusherError;
 use super::frames::{self, Incoming};
-use crate::channel::ChannelKind;
 use crate::config::ClientEvents;
-use crate::engine::drive;
-use crate::message::Message;
+use crate::message::null;
 use crate::protocol::{Bucket, Verdict};
 use crate::stats::DropReason;
+use crate::whisper::{ClientEvent, Sender};
 
 pub(super) fn on_client_event(conn: &Conn, msg: &Incoming<'_>) -> Result<(), PusherError> {
     let Some(channel) = msg.channel.as_deref() else {
@@ -37,7 +37,8 @@ pub(super) fn on_client_event(conn: &Conn, msg: &Incoming<'_>) -> Result<(), Pus
     let data = msg
         .data
         .and_then(frames::unwrapped)
-        .unwrap_or_else(|| "null".to_owned());
+        .and_then(|text| RawValue::from_string(text).ok())
+        .unwrap_or_else(null);
     match conn.client_events.as_ref().map(Bucket::take) {
         None | Some(Verdict::Allowed) => {}
         Some(verdict) => {
@@ -49,37 +50,13 @@ pub(super) fn on_client_event(conn: &Conn, msg: &Incoming<'_>) -> Result<(), Pus
             };
         }
     }
-    space.channels.broadcast(channel, Some(&conn.id), true, || {
-        frames::client_event(&msg.event, channel, &data, user_id.as_deref())
-    });
-    if space.is_default() && ChannelKind::of(channel).is_guarded() {
-        let value: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-        drive(
-            conn.engine
-                .io
-                .to(channel.to_owned())
-                .emit(msg.event.as_ref(), &(channel, value)),
-        );
-    }
-    relay(conn, channel, &msg.event, data);
-    conn.engine.stats.whispered();
+    let event = ClientEvent {
+        app: space.index,
+        channel,
+        event: &msg.event,
+        data: &data,
+        user_id: user_id.as_deref(),
+    };
+    event.deliver(&conn.engine, Sender::Pusher(&conn.id));
     Ok(())
-}
-
-/// In a cluster, the other nodes' sockets of the channel get the event too (as a broadcast from
-/// this socket, which they do not have).
-fn relay(conn: &Conn, channel: &str, event: &str, data: String) {
-    let Some(node) = &conn.engine.cluster else {
-        return;
-    };
-    let Ok(data) = serde_json::value::RawValue::from_string(data) else {
-        return;
-    };
-    let msg = Message {
-        channels: vec![channel.to_owned()],
-        event: event.to_owned(),
-        data,
-        socket: Some(conn.id.to_string()),
-    };
-    node.relay(conn.engine.pusher.id_of(conn.app), &msg);
 }

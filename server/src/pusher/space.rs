@@ -140,15 +140,6 @@ impl Pusher {
         }
     }
 
-    /// A Socket.IO whisper: the channel's Pusher sockets get it as a client event.
-    pub(crate) fn socketio_whisper(&self, channel: &str, event: &str, data: &serde_json::Value) {
-        if let Some(space) = self.default_space() {
-            space.channels.broadcast(channel, None, true, || {
-                frames::client_event(event, channel, &data.to_string(), None)
-            });
-        }
-    }
-
     /// A delivery of `msg` to the Pusher sockets of app `index`.
     pub(crate) fn delivery<'a>(&'a self, index: usize, msg: &'a Message) -> Delivery<'a> {
         Delivery {
