@@ -72,14 +72,20 @@ async fn socketio_member(addr: SocketAddr, user: u64) -> Client {
     c
 }
 
-/// A GET of Reverb's signed API on `node`, with `info` when not empty.
+/// A GET of Reverb's signed API on `node`, with `info` when not empty, signed for the app the
+/// path names.
 async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
+    let (key, secret) = if path.starts_with(&format!("/apps/{}/", OTHER.0)) {
+        (OTHER.1, OTHER.2)
+    } else {
+        (KEY, SECRET)
+    };
     let params: Vec<(&str, &str)> = if info.is_empty() {
         Vec::new()
     } else {
         vec![("info", info)]
     };
-    let query = signed_query("GET", path, "", &params, KEY, SECRET, now());
+    let query = signed_query("GET", path, "", &params, key, secret, now());
     let res = http()
         .get(format!("{}{path}?{query}", node.url()))
         .send()
@@ -256,9 +262,9 @@ async fn client_events_cross_nodes_in_each_protocols_frames() {
     );
 }
 
-/// An app other than the default: its events through the signed HTTP API of one node and its
-/// clients' events reach its sockets on the other node, once; the default app's sockets in a
-/// channel of the same name get nothing.
+/// An app other than the default: either node's API counts its sockets on both nodes; its events
+/// through the signed HTTP API of one node and its clients' events reach its sockets on the other
+/// node, once; the default app's sockets in a channel of the same name get nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_apps_channels_span_the_nodes() {
     let redis = RedisServer::start().await;
@@ -270,6 +276,22 @@ async fn another_apps_channels_span_the_nodes() {
     for c in [&mut on_a, &mut on_b, &mut default_b] {
         let ok = frame(&c.subscribe("news").await);
         assert_eq!(ok["event"], "pusher_internal:subscription_succeeded");
+    }
+    // Either node's API counts every node's sockets of each app's `news`.
+    let other_news = format!("/apps/{}/channels/news", OTHER.0);
+    for node in [&a, &b] {
+        until_eq(
+            "app OTHER's sockets on both nodes",
+            json!({"occupied": true, "subscription_count": 2}),
+            || signed_get(node, &other_news, "subscription_count"),
+        )
+        .await;
+        until_eq(
+            "the default app's Pusher socket on node B",
+            Some(1),
+            || async move { node.api("/apps/app/channels/news").await["subscription_count"].as_u64() },
+        )
+        .await;
     }
 
     let path = format!("/apps/{}/events", OTHER.0);
@@ -349,6 +371,17 @@ async fn another_apps_members_span_the_nodes_and_a_redis_restart() {
     );
     let mut two = PusherClient::connect(b.bin.addr, OTHER.1).await;
     assert_eq!(ids(&join_other(&mut two, 2).await), [1, 2]);
+    let channel = format!("/apps/{}/channels/{CHAN}", OTHER.0);
+    for node in [&a, &b] {
+        let users = signed_get(node, &format!("{channel}/users"), "").await;
+        assert_eq!(
+            sorted_ids(&users["users"], "id"),
+            [1, 2],
+            "from either node"
+        );
+        let info = signed_get(node, &channel, "user_count").await;
+        assert_eq!(info, json!({"occupied": true, "user_count": 2}));
+    }
     assert_eq!(
         parts(&one.next().await),
         (

@@ -77,7 +77,7 @@ pub(super) async fn list(
     let rooms = io.rooms().await.unwrap_or_default();
     let prefix = query.filter_by_prefix.as_deref().unwrap_or("");
     // One channel space: the default Pusher app's sockets and the other nodes' count too.
-    let mut counts = crate::cluster::api::other_nodes_counts(&state.engine)
+    let mut counts = crate::cluster::api::other_nodes_counts(&state.engine, 0)
         .await
         .unwrap_or_default();
     for (room, count) in state.engine.pusher.default_channels() {
@@ -107,7 +107,7 @@ pub(super) async fn show(
 ) -> ApiResult {
     let local = state.engine.io.to(channel.clone()).sockets().len()
         + state.engine.pusher.default_count(&channel);
-    let others = crate::cluster::api::other_nodes_counts(&state.engine)
+    let others = crate::cluster::api::other_nodes_counts(&state.engine, 0)
         .await
         .and_then(|c| c.get(&channel).copied())
         .unwrap_or(0);

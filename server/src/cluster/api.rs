@@ -1,7 +1,7 @@
-//! The HTTP API's view of the whole cluster: subscriptions per channel added up over the live
-//! nodes (each node's own count is live; the others' are what their last beat wrote, at most
-//! [`super::liveness::BEAT`] old), and presence users from the shared member lists. When Redis
-//! cannot be reached the routes answer with this node's figures.
+//! The HTTP API's view of the whole cluster: subscriptions per channel of each app added up over
+//! the live nodes (each node's own count is live; the others' are what their last beat wrote, at
+//! most [`super::liveness::BEAT`] old), and presence users from the shared member lists. When
+//! Redis cannot be reached the routes answer with this node's figures.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use redis::aio::MultiplexedConnection;
 use serde_json::value::RawValue;
 
+use super::announce::unscoped;
 use super::backplane;
 use crate::engine::Engine;
 
@@ -87,8 +88,12 @@ async fn alive(
         .collect())
 }
 
-/// Subscriptions per channel on the other live nodes, by channel.
-pub(crate) async fn other_nodes_counts(engine: &Engine) -> Option<BTreeMap<String, u64>> {
+/// Subscriptions per channel of app `app` (0: the default app, whose channels are the Socket.IO
+/// channels) on the other live nodes, by channel.
+pub(crate) async fn other_nodes_counts(
+    engine: &Engine,
+    app: usize,
+) -> Option<BTreeMap<String, u64>> {
     let node = engine.cluster.as_ref()?;
     let mut con = node.api.get(engine).await?;
     let result = async {
@@ -108,8 +113,12 @@ pub(crate) async fn other_nodes_counts(engine: &Engine) -> Option<BTreeMap<Strin
         let replies: Vec<BTreeMap<String, u64>> = pipe.query_async(&mut con).await?;
         let mut sum = BTreeMap::new();
         for counts in replies {
-            for (channel, n) in counts {
-                *sum.entry(channel).or_insert(0) += n;
+            for (name, n) in counts {
+                if let Some((of, channel)) = unscoped(engine, &name)
+                    && of == app
+                {
+                    *sum.entry(channel.to_owned()).or_insert(0) += n;
+                }
             }
         }
         Ok::<_, redis::RedisError>(sum)

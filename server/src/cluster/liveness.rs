@@ -4,14 +4,16 @@
 //! leave everywhere within `TTL + BEAT` (6 s) of their last beat. Two nodes sweeping the same
 //! node are harmless: the sweep script deletes what it took away, so the second finds nothing.
 //!
-//! The beat also writes this node's subscription count per channel (`{ns}:subscriptions:{id}`),
-//! so the HTTP API of any node can add up the live nodes' counts.
+//! The beat also writes this node's subscription count per channel (`{ns}:subscriptions:{id}`)
+//! of every app, so the HTTP API of any node can add up the live nodes' counts.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
+use super::announce::scoped;
 use super::backplane::Link;
 use super::presence::Op;
 use crate::engine::Engine;
@@ -105,14 +107,20 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
     Ok(was.is_some())
 }
 
-/// This node's sockets per channel with at least one.
+/// This node's sockets per channel with at least one: a channel of the default app counts its
+/// Socket.IO and its Pusher sockets; another app's channel is named as [`scoped`] names it, so
+/// the apps' channels of one name are apart.
 async fn subscription_counts(engine: &Engine) -> Vec<(String, usize)> {
-    let rooms = engine.io.rooms().await.unwrap_or_default();
-    rooms
-        .into_iter()
-        .filter_map(|room| {
-            let n = engine.io.to(room.clone()).sockets().len();
-            (n > 0).then(|| (room.into_owned(), n))
-        })
-        .collect()
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for room in engine.io.rooms().await.unwrap_or_default() {
+        let n = engine.io.to(room.clone()).sockets().len();
+        *counts.entry(room.into_owned()).or_default() += n;
+    }
+    for space in &engine.pusher.apps {
+        for (channel, n) in space.channels.all() {
+            let name = scoped(engine, space.index, &channel).into_owned();
+            *counts.entry(name).or_default() += n;
+        }
+    }
+    counts.into_iter().filter(|(_, n)| *n > 0).collect()
 }

@@ -1,7 +1,7 @@
 //! Channel information, as Reverb answers it: `occupied`, `subscription_count` (not for
 //! presence channels), `user_count` (presence channels only). For the default app a channel's
-//! sockets are its Pusher and its Socket.IO sockets, and in a cluster every node's (the figures
-//! the laravel-echo-server API gives); other apps' figures are this node's.
+//! sockets are its Pusher and its Socket.IO sockets (the figures the laravel-echo-server API
+//! gives); in a cluster, every app's figures are every node's.
 
 use std::collections::BTreeMap;
 
@@ -14,26 +14,24 @@ use serde_json::{Map, Value, json};
 use super::PusherApiError;
 use super::signed::Signed;
 use crate::channel::ChannelKind;
+use crate::cluster::scoped;
 use crate::engine::Engine;
 use crate::pusher::space::AppSpace;
 
 type Answer = Result<Json<Value>, PusherApiError>;
 
-/// Subscriptions per channel on the other nodes of a cluster, for the default app; empty for
-/// other apps, without a cluster, or when Redis does not answer.
+/// Subscriptions per channel of the app on the other nodes of a cluster; empty without a
+/// cluster, or when Redis does not answer.
 pub(super) struct Others(BTreeMap<String, u64>);
 
 impl Others {
     pub(super) async fn of(engine: &Engine, space: &AppSpace) -> Others {
-        if !space.is_default() {
-            return Others(BTreeMap::new());
-        }
-        let counts = crate::cluster::api::other_nodes_counts(engine).await;
+        let counts = crate::cluster::api::other_nodes_counts(engine, space.index).await;
         Others(counts.unwrap_or_default())
     }
 }
 
-/// Sockets of `channel` in the app, of both protocols and every node for the default app.
+/// Sockets of `channel` in the app on every node, of both protocols for the default app.
 fn sockets(engine: &Engine, space: &AppSpace, channel: &str, others: &Others) -> usize {
     let socketio = if space.is_default() {
         engine.io.to(channel.to_owned()).sockets().len()
@@ -44,12 +42,11 @@ fn sockets(engine: &Engine, space: &AppSpace, channel: &str, others: &Others) ->
     space.channels.count(channel) + socketio + usize::try_from(elsewhere).unwrap_or(usize::MAX)
 }
 
-/// The `user_id`s present in a presence channel: the cluster's for the default app when Redis
-/// answers, else this node's.
+/// The `user_id`s present in a presence channel: the cluster's when Redis answers, else this
+/// node's.
 async fn user_ids(engine: &Engine, space: &AppSpace, channel: &str) -> Vec<Value> {
-    if space.is_default()
-        && let Some(members) = crate::cluster::api::members(engine, channel).await
-    {
+    let name = scoped(engine, space.index, channel);
+    if let Some(members) = crate::cluster::api::members(engine, &name).await {
         return members
             .iter()
             .filter_map(|m| serde_json::from_str::<Map<String, Value>>(m.get()).ok())
@@ -108,8 +105,8 @@ pub(super) async fn list(State(engine): State<Arc<Engine>>, signed: Signed) -> A
     if space.is_default() {
         let rooms = engine.io.rooms().await.unwrap_or_default();
         names.extend(rooms.into_iter().map(std::borrow::Cow::into_owned));
-        names.extend(others.0.keys().cloned());
     }
+    names.extend(others.0.keys().cloned());
     names.sort();
     names.dedup();
     let mut channels = Map::new();
