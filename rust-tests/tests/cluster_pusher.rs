@@ -72,27 +72,39 @@ async fn socketio_member(addr: SocketAddr, user: u64) -> Client {
     c
 }
 
-/// A GET of Reverb's signed API on `node`, with `info` when not empty, signed for the app the
-/// path names.
-async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
+/// A request to Reverb's signed API on `node`, signed for the app the path names; the JSON it
+/// answers with 200.
+async fn signed(
+    node: &Node,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    body: &str,
+) -> Value {
     let (key, secret) = if path.starts_with(&format!("/apps/{}/", OTHER.0)) {
         (OTHER.1, OTHER.2)
     } else {
         (KEY, SECRET)
     };
+    let query = signed_query(method, path, body, params, key, secret, now());
+    let url = format!("{}{path}?{query}", node.url());
+    let request = match method {
+        "GET" => http().get(url),
+        _ => http().post(url).header("content-type", "application/json"),
+    };
+    let res = request.body(body.to_owned()).send().await.expect("request");
+    assert_eq!(res.status(), 200, "{method} {path}");
+    serde_json::from_str(&res.text().await.expect("body")).expect("json")
+}
+
+/// A GET of Reverb's signed API on `node`, with `info` when not empty.
+async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
     let params: Vec<(&str, &str)> = if info.is_empty() {
         Vec::new()
     } else {
         vec![("info", info)]
     };
-    let query = signed_query("GET", path, "", &params, key, secret, now());
-    let res = http()
-        .get(format!("{}{path}?{query}", node.url()))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 200, "{path}");
-    serde_json::from_str(&res.text().await.expect("body")).expect("json")
+    signed(node, "GET", path, &params, "").await
 }
 
 /// A Pusher member joins on node A, a Socket.IO member on node B, another Pusher member on
@@ -296,15 +308,7 @@ async fn another_apps_channels_span_the_nodes() {
 
     let path = format!("/apps/{}/events", OTHER.0);
     let body = r#"{"name":"Posted","channel":"news","data":"{\"n\":1}"}"#;
-    let query = signed_query("POST", &path, body, &[], OTHER.1, OTHER.2, now());
-    let res = http()
-        .post(format!("{}{path}?{query}", a.url()))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 200);
+    assert_eq!(signed(&a, "POST", &path, &[], body).await, json!({}));
     let posted = json!({"event": "Posted", "channel": "news", "data": "{\"n\":1}"});
     assert_eq!(frame(&on_a.next().await), posted);
     assert_eq!(
@@ -327,6 +331,45 @@ async fn another_apps_channels_span_the_nodes() {
     assert_eq!(
         frame(&default_b.next().await),
         json!({"event": "Marker", "channel": "news", "data": "1"})
+    );
+}
+
+/// `terminate_connections` through one node closes the user's sockets of the app on every node,
+/// of both protocols; the app's other users and another app's user of the same id stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminate_connections_reaches_every_node() {
+    let redis = RedisServer::start().await;
+    let auth = AuthStub::laravel().await;
+    let [a, b] = nodes(&redis, &auth).await;
+    let (mut pusher5, _) = pusher_member(b.bin.addr, 5).await;
+    let mut socketio5 = socketio_member(b.bin.addr, 5).await;
+    while socketio5.next_event().await.0 != "presence:subscribed" {}
+    let (mut pusher6, _) = pusher_member(a.bin.addr, 6).await;
+    let mut other5 = PusherClient::connect(b.bin.addr, OTHER.1).await;
+    join_other(&mut other5, 5).await;
+
+    let path = format!("/apps/{ID}/users/5/terminate_connections");
+    assert_eq!(signed(&a, "POST", &path, &[], "").await, json!({}));
+    assert!(pusher5.closed().await, "user 5's Pusher socket on node B");
+    socketio5.disconnected_by_server().await;
+    loop {
+        let f = frame(&pusher6.next().await);
+        if f["event"] == "pusher_internal:member_removed" {
+            assert_eq!(
+                f["data"],
+                json!(r#"{"user_id":5}"#),
+                "user 6 stays and hears 5 leave"
+            );
+            break;
+        }
+    }
+    let body = format!(r#"{{"name":"Still","channel":"{CHAN}","data":"1"}}"#);
+    let events = format!("/apps/{}/events", OTHER.0);
+    assert_eq!(signed(&a, "POST", &events, &[], &body).await, json!({}));
+    assert_eq!(
+        frame(&other5.next().await),
+        json!({"event": "Still", "channel": CHAN, "data": "1"}),
+        "app OTHER's user 5 stays"
     );
 }
 

@@ -334,13 +334,7 @@ async fn terminate_closes_the_users_sockets_of_both_protocols() {
 
     terminate(&s, "42").await;
     assert!(p.closed().await);
-    // The Socket.IO socket is disconnected from its namespace (socket.io-client does not
-    // reconnect after a server disconnect).
-    loop {
-        if sio.next_text().await == "41" {
-            break;
-        }
-    }
+    sio.disconnected_by_server().await;
     s.publish("presence-room", "Marker", "1", None);
     let (event, _) = other.next_event().await;
     assert!(event == "Marker" || event == "presence:leaving", "{event}");

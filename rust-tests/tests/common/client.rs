@@ -161,6 +161,12 @@ impl Client {
         (name, arr)
     }
 
+    /// Wait for the server's DISCONNECT of the namespace (`41`; socket.io-client does not
+    /// reconnect after it).
+    pub async fn disconnected_by_server(&mut self) {
+        while self.next_text().await != "41" {}
+    }
+
     /// Whether the server closed the connection within the wait.
     pub async fn closed(&mut self) -> bool {
         loop {

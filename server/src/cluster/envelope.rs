@@ -3,7 +3,8 @@
 //! the data is the publisher's JSON text, never re-encoded), plus `"a"`, the Pusher app id, for
 //! a message in another app's channels than the shared space, and `"k"` for what is not an
 //! event: presence news (`"j"` joining, `"l"` leaving; the data is the member), or `"w"`, a
-//! client event, which carries its sender's `user_id` as the JSON text in `"u"` when it has one.
+//! client event, which carries its sender's `user_id` as the JSON text in `"u"` when it has one,
+//! or `"x"`, closing a user's connections (no channels; the data is the user id, a string).
 //! A joining also carries `"t"`, when the member joined the cluster (Redis's clock,
 //! microseconds). Whatever arrives on the channel is untrusted: an envelope that does not decode
 //! (a `"u"` that is not JSON text included) is counted and skipped.
@@ -29,6 +30,9 @@ pub(crate) enum Kind {
     /// A client event (a whisper) for the channel's other sockets.
     #[serde(rename = "w")]
     ClientEvent,
+    /// Close the connections of the user the data names, in the app's channels.
+    #[serde(rename = "x")]
+    Terminate,
 }
 
 impl Kind {
@@ -105,8 +109,8 @@ pub(crate) enum EnvelopeError {
     /// No channel or no event name.
     #[error("cluster envelope without channel or event")]
     Empty,
-    /// A `user_id` that is not JSON text.
-    #[error("cluster envelope with a user_id that is not JSON")]
+    /// A `user_id` that is not JSON text, or a terminate without a user id.
+    #[error("cluster envelope with a user id that is not JSON or not a string")]
     UserId,
 }
 
@@ -134,7 +138,11 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
     if e.o == own {
         return Ok(None);
     }
-    if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
+    if e.k == Kind::Terminate {
+        if serde_json::from_str::<&str>(e.d.get()).is_err() {
+            return Err(EnvelopeError::UserId);
+        }
+    } else if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
         return Err(EnvelopeError::Empty);
     }
     // Written into the frames of the receivers verbatim: it has to be JSON.
@@ -212,13 +220,35 @@ mod tests {
     }
 
     #[test]
+    fn a_terminate_names_a_user_and_no_channel() {
+        let m = Message {
+            channels: Vec::new(),
+            event: "terminate".into(),
+            data: RawValue::from_string(r#""u-1""#.into()).unwrap(),
+            socket: None,
+        };
+        let tag = Tag {
+            kind: Kind::Terminate,
+            ..Tag::default()
+        };
+        let got = decode("n2", &encode("n1", Some("app-2"), tag, &m))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (got.app.as_deref(), got.kind, got.msg.data.get()),
+            (Some("app-2"), Kind::Terminate, r#""u-1""#)
+        );
+    }
+
+    #[test]
     fn garbage_is_refused() {
         for bad in [
             &b"x"[..],
             b"{}",
             br#"{"o":"n","c":[],"e":"E","d":1}"#,
             br#"{"o":"n","c":["a"],"e":"","d":1}"#,
-            br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"x"}"#,
+            br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"z"}"#,
+            br#"{"o":"n","c":[],"e":"","d":1,"k":"x"}"#,
             br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"w","u":"7,\"x\":1"}"#,
             br#"{"o":"n","c":["a"],"e":"E","d":1,"k":"w","u":7}"#,
         ] {

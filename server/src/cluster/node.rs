@@ -174,6 +174,24 @@ impl Node {
         self.relay.send(envelope::encode(&self.id, app, tag, &msg));
     }
 
+    /// Have the other nodes close the connections of `user` in app `app`'s channels.
+    pub(crate) fn relay_terminate(&self, app: Option<&str>, user: &str) {
+        let Ok(data) = serde_json::value::to_raw_value(user) else {
+            return;
+        };
+        let msg = Message {
+            channels: Vec::new(),
+            event: "terminate".to_owned(),
+            data,
+            socket: None,
+        };
+        let tag = Tag {
+            kind: Kind::Terminate,
+            ..Tag::default()
+        };
+        self.relay.send(envelope::encode(&self.id, app, tag, &msg));
+    }
+
     /// Whether Laravel's subscriber should skip `channel`: with an empty `keyPrefix` its pattern
     /// `*` also matches the relay channel, whose envelopes are not Laravel's events.
     pub(crate) fn owns_channel(&self, channel: &str) -> bool {

@@ -109,6 +109,12 @@ fn receive(engine: &Engine, own: &str, payload: &[u8]) {
             let news = match relayed.kind {
                 Kind::Event => return engine.deliver_to(app, msg, Ingress::Cluster),
                 Kind::ClientEvent => return client_event(engine, app, &relayed),
+                Kind::Terminate => {
+                    if let Ok(user) = serde_json::from_str::<&str>(msg.data.get()) {
+                        crate::pusher::terminate_user(engine, app, user);
+                    }
+                    return;
+                }
                 Kind::Joining => News::Joining,
                 Kind::Leaving => News::Leaving,
             };

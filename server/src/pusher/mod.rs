@@ -32,7 +32,7 @@ mod space;
 mod subscribe;
 mod upgrade;
 
-pub(crate) use space::Pusher;
+pub(crate) use space::{Pusher, terminate_user};
 
 use std::sync::Arc;
 

@@ -150,6 +150,22 @@ impl Pusher {
     }
 }
 
+/// Close this node's connections of app `app` that joined a presence channel as `user`:
+/// Pusher sockets, and for the default app Socket.IO sockets.
+pub(crate) fn terminate_user(engine: &Engine, app: usize, user: &str) {
+    let Some(space) = engine.pusher.apps.get(app) else {
+        return;
+    };
+    space.channels.hangup_user(user);
+    if space.is_default() {
+        for sid in engine.presence.sockets_of_user(user) {
+            if let Some(socket) = engine.io.get_socket(sid) {
+                let _ = socket.disconnect(); // already gone: nothing to do
+            }
+        }
+    }
+}
+
 /// One message on its way to the Pusher sockets of its channels: the data is turned into a
 /// Pusher string once, and each channel's frame is built once for all its sockets.
 pub(crate) struct Delivery<'a> {

@@ -153,20 +153,15 @@ pub(super) async fn users(
 }
 
 /// `POST /apps/{id}/users/{user}/terminate_connections`: close the app's sockets that joined a
-/// presence channel as that user: Pusher sockets, and for the default app Socket.IO sockets.
+/// presence channel as that user, on every node of a cluster.
 pub(super) async fn terminate(
     State(engine): State<Arc<Engine>>,
     Path((_, user)): Path<(String, String)>,
     signed: Signed,
 ) -> Answer {
-    let space = &engine.pusher.apps[signed.app];
-    space.channels.hangup_user(&user);
-    if space.is_default() {
-        for sid in engine.presence.sockets_of_user(&user) {
-            if let Some(socket) = engine.io.get_socket(sid) {
-                let _ = socket.disconnect(); // already gone: nothing to do
-            }
-        }
+    crate::pusher::terminate_user(&engine, signed.app, &user);
+    if let Some(node) = &engine.cluster {
+        node.relay_terminate(engine.pusher.id_of(signed.app), &user);
     }
     Ok(Json(json!({})))
 }
