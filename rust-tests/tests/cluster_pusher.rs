@@ -1,111 +1,15 @@
 //! Pusher clients in a cluster: one member list per presence channel whichever protocol and node
 //! its members use, presence news and client events said the way each protocol says them, and
-//! the channels of every Pusher app (not only the default one) shared by all nodes.
+//! another app's members shared by all nodes.
 mod common;
 
-use std::net::SocketAddr;
-
-use common::nodes::Node;
-use common::pusher::{ID, KEY, PusherClient, SECRET, hmac, now, signed_query};
-use common::{AuthStub, Client, RedisServer, http, sorted_ids, until_eq};
-use serde_json::{Value, json};
-
-const CHAN: &str = "presence-room";
-const OTHER: (&str, &str, &str) = ("other-id", "other-key", "other-secret");
-
-async fn nodes(redis: &RedisServer, auth: &AuthStub) -> [Node; 2] {
-    let extra = json!({
-        "authHost": auth.url,
-        "apps": [
-            {"id": ID, "key": KEY, "secret": SECRET},
-            {"id": OTHER.0, "key": OTHER.1, "secret": OTHER.2, "acceptClientEventsFrom": "all"},
-        ],
-    });
-    [
-        Node::start(redis, &extra).await,
-        Node::start(redis, &extra).await,
-    ]
-}
-
-fn frame(text: &str) -> Value {
-    serde_json::from_str(text).expect("json frame")
-}
-
-/// `[event, channel, data]` of a frame whose data is a JSON string, the data decoded.
-fn parts(text: &str) -> (Value, Value, Value) {
-    let f = frame(text);
-    let data = frame(f["data"].as_str().expect("data is a string"));
-    (f["event"].clone(), f["channel"].clone(), data)
-}
-
-/// The user ids of a `subscription_succeeded` frame, sorted.
-fn ids(succeeded: &str) -> Vec<u64> {
-    let f = frame(succeeded);
-    assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
-    let data = frame(f["data"].as_str().expect("data is a string"));
-    let ids: Vec<Value> = data["presence"]["ids"]
-        .as_array()
-        .expect("ids")
-        .iter()
-        .map(|id| json!({ "id": id }))
-        .collect();
-    sorted_ids(&Value::Array(ids), "id")
-}
-
-/// A Pusher client on `addr` joining `CHAN` as `user`, and the first frame it got back.
-async fn pusher_member(addr: SocketAddr, user: u64) -> (PusherClient, String) {
-    let mut c = PusherClient::connect(addr, KEY).await;
-    let answer = c
-        .subscribe_presence(CHAN, json!({"user_id": user, "user_info": {"id": user}}))
-        .await;
-    (c, answer)
-}
-
-/// A Socket.IO client on `addr` that asked to join `CHAN` as `user`.
-async fn socketio_member(addr: SocketAddr, user: u64) -> Client {
-    let mut c = Client::connect(addr, 4).await;
-    c.emit(
-        "subscribe",
-        json!({"channel": CHAN, "auth": {"headers": {"X-User": user.to_string()}}}),
-    )
-    .await;
-    c
-}
-
-/// A request to Reverb's signed API on `node`, signed for the app the path names; the JSON it
-/// answers with 200.
-async fn signed(
-    node: &Node,
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    body: &str,
-) -> Value {
-    let (key, secret) = if path.starts_with(&format!("/apps/{}/", OTHER.0)) {
-        (OTHER.1, OTHER.2)
-    } else {
-        (KEY, SECRET)
-    };
-    let query = signed_query(method, path, body, params, key, secret, now());
-    let url = format!("{}{path}?{query}", node.url());
-    let request = match method {
-        "GET" => http().get(url),
-        _ => http().post(url).header("content-type", "application/json"),
-    };
-    let res = request.body(body.to_owned()).send().await.expect("request");
-    assert_eq!(res.status(), 200, "{method} {path}");
-    serde_json::from_str(&res.text().await.expect("body")).expect("json")
-}
-
-/// A GET of Reverb's signed API on `node`, with `info` when not empty.
-async fn signed_get(node: &Node, path: &str, info: &str) -> Value {
-    let params: Vec<(&str, &str)> = if info.is_empty() {
-        Vec::new()
-    } else {
-        vec![("info", info)]
-    };
-    signed(node, "GET", path, &params, "").await
-}
+use common::pusher::{ID, KEY, PusherClient};
+use common::pusher_cluster::{
+    CHAN, OTHER, frame, ids, join_other, next_not_member, next_not_presence, nodes, parts,
+    pusher_member, signed_get, socketio_member,
+};
+use common::{AuthStub, Client, RedisServer, sorted_ids, until_eq};
+use serde_json::json;
 
 /// A Pusher member joins on node A, a Socket.IO member on node B, another Pusher member on
 /// node B: each gets the whole cluster's members, and each earlier member hears of each later
@@ -200,29 +104,6 @@ async fn presence_across_nodes_and_protocols() {
     );
 }
 
-/// The next frame that is not presence news (which may come at any time while members join).
-async fn next_not_member(c: &mut PusherClient) -> Value {
-    loop {
-        let f = frame(&c.next().await);
-        if !f["event"]
-            .as_str()
-            .is_some_and(|e| e.starts_with("pusher_internal:member_"))
-        {
-            return f;
-        }
-    }
-}
-
-/// The next Socket.IO event that is not presence news.
-async fn next_not_presence(c: &mut Client) -> String {
-    loop {
-        let raw = c.next_event_raw().await;
-        if !raw.starts_with(r#"["presence:"#) {
-            return raw;
-        }
-    }
-}
-
 /// A client event reaches the other node's sockets in the frames of the sender's node: for
 /// Pusher, `data` as JSON and, from a Pusher member, its `user_id`; for Socket.IO, a whisper.
 /// Nobody gets their own back.
@@ -272,124 +153,6 @@ async fn client_events_cross_nodes_in_each_protocols_frames() {
         format!(r#"["Marker","{CHAN}",1]"#),
         "s2 did not get its own"
     );
-}
-
-/// An app other than the default: either node's API counts its sockets on both nodes; its events
-/// through the signed HTTP API of one node and its clients' events reach its sockets on the other
-/// node, once; the default app's sockets in a channel of the same name get nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_apps_channels_span_the_nodes() {
-    let redis = RedisServer::start().await;
-    let auth = AuthStub::laravel().await;
-    let [a, b] = nodes(&redis, &auth).await;
-    let mut on_a = PusherClient::connect(a.bin.addr, OTHER.1).await;
-    let mut on_b = PusherClient::connect(b.bin.addr, OTHER.1).await;
-    let mut default_b = PusherClient::connect(b.bin.addr, KEY).await;
-    for c in [&mut on_a, &mut on_b, &mut default_b] {
-        let ok = frame(&c.subscribe("news").await);
-        assert_eq!(ok["event"], "pusher_internal:subscription_succeeded");
-    }
-    // Either node's API counts every node's sockets of each app's `news`.
-    let other_news = format!("/apps/{}/channels/news", OTHER.0);
-    for node in [&a, &b] {
-        until_eq(
-            "app OTHER's sockets on both nodes",
-            json!({"occupied": true, "subscription_count": 2}),
-            || signed_get(node, &other_news, "subscription_count"),
-        )
-        .await;
-        until_eq(
-            "the default app's Pusher socket on node B",
-            Some(1),
-            || async move { node.api("/apps/app/channels/news").await["subscription_count"].as_u64() },
-        )
-        .await;
-    }
-
-    let path = format!("/apps/{}/events", OTHER.0);
-    let body = r#"{"name":"Posted","channel":"news","data":"{\"n\":1}"}"#;
-    assert_eq!(signed(&a, "POST", &path, &[], body).await, json!({}));
-    let posted = json!({"event": "Posted", "channel": "news", "data": "{\"n\":1}"});
-    assert_eq!(frame(&on_a.next().await), posted);
-    assert_eq!(
-        frame(&on_b.next().await),
-        posted,
-        "relayed to the other node"
-    );
-
-    on_a.send(json!({"event": "client-typing", "channel": "news", "data": {"who": "a"}}))
-        .await;
-    assert_eq!(
-        frame(&on_b.next().await),
-        json!({"event": "client-typing", "channel": "news", "data": {"who": "a"}}),
-        "as Reverb relays it: data as JSON, no user_id on a public channel"
-    );
-
-    // The default app's socket in its own `news` saw neither; a marker through the default
-    // app's ingress is the next thing it reads.
-    a.post_event("news", "Marker", &json!(1), None).await;
-    assert_eq!(
-        frame(&default_b.next().await),
-        json!({"event": "Marker", "channel": "news", "data": "1"})
-    );
-}
-
-/// `terminate_connections` through one node closes the user's sockets of the app on every node,
-/// of both protocols; the app's other users and another app's user of the same id stay.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn terminate_connections_reaches_every_node() {
-    let redis = RedisServer::start().await;
-    let auth = AuthStub::laravel().await;
-    let [a, b] = nodes(&redis, &auth).await;
-    let (mut pusher5, _) = pusher_member(b.bin.addr, 5).await;
-    let mut socketio5 = socketio_member(b.bin.addr, 5).await;
-    while socketio5.next_event().await.0 != "presence:subscribed" {}
-    let (mut pusher6, _) = pusher_member(a.bin.addr, 6).await;
-    let mut other5 = PusherClient::connect(b.bin.addr, OTHER.1).await;
-    join_other(&mut other5, 5).await;
-
-    let path = format!("/apps/{ID}/users/5/terminate_connections");
-    assert_eq!(signed(&a, "POST", &path, &[], "").await, json!({}));
-    assert!(pusher5.closed().await, "user 5's Pusher socket on node B");
-    socketio5.disconnected_by_server().await;
-    loop {
-        let f = frame(&pusher6.next().await);
-        if f["event"] == "pusher_internal:member_removed" {
-            assert_eq!(
-                f["data"],
-                json!(r#"{"user_id":5}"#),
-                "user 6 stays and hears 5 leave"
-            );
-            break;
-        }
-    }
-    let body = format!(r#"{{"name":"Still","channel":"{CHAN}","data":"1"}}"#);
-    let events = format!("/apps/{}/events", OTHER.0);
-    assert_eq!(signed(&a, "POST", &events, &[], &body).await, json!({}));
-    assert_eq!(
-        frame(&other5.next().await),
-        json!({"event": "Still", "channel": CHAN, "data": "1"}),
-        "app OTHER's user 5 stays"
-    );
-}
-
-/// Join `CHAN` of app OTHER as `user`; the `subscription_succeeded` frame. In a cluster that
-/// frame waits for Redis, and news of other members may come first (pusher-js then takes the
-/// frame's list as the whole truth).
-async fn join_other(c: &mut PusherClient, user: u64) -> String {
-    let data = json!({"user_id": user, "user_info": {"id": user}}).to_string();
-    let signature = hmac(OTHER.2, &format!("{}:{CHAN}:{data}", c.socket_id));
-    let auth = format!("{}:{signature}", OTHER.1);
-    c.send(json!({"event": "pusher:subscribe",
-                  "data": {"channel": CHAN, "auth": auth, "channel_data": data}}))
-        .await;
-    loop {
-        let next = c.next().await;
-        let event = frame(&next)["event"].clone();
-        if event != "pusher_internal:member_added" && event != "pusher_internal:member_removed" {
-            return next;
-        }
-    }
 }
 
 /// Another app's presence channel has one member list across the nodes, apart from the default

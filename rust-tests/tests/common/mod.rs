@@ -8,6 +8,7 @@ pub mod binary;
 pub mod client;
 pub mod nodes;
 pub mod pusher;
+pub mod pusher_cluster;
 pub mod redis_cluster;
 pub mod redis_server;
 pub mod sentinel;
