@@ -128,7 +128,10 @@ impl Producer {
 
         header.store(map.header_word(pos, COMMITTED | RESERVED, len32), SeqCst);
         map.written().fetch_add(1, Relaxed);
-        if map.waiting().load(SeqCst) != 0 {
+        // Clear the word before waking: a consumer that found nothing and is about to sleep
+        // on it then returns from its `FUTEX_WAIT` at once, where a wake sent before that
+        // sleep began would be lost. The load first keeps the busy path from writing the line.
+        if map.waiting().load(SeqCst) != 0 && map.waiting().swap(0, SeqCst) != 0 {
             futex::wake(map.waiting());
         }
         if map.truncated() {

@@ -56,6 +56,23 @@ fn records_arrive_in_order_and_wrap_around() {
     assert_eq!(c.info().written, 2000);
 }
 
+/// A record committed after the consumer found the ring empty, but before its sleep began,
+/// is not left waiting for the sleep to time out: the producer clears the futex word, so the
+/// sleep does not start.
+#[test]
+fn a_commit_just_before_the_consumer_sleeps_is_not_missed() {
+    let name = unique("wake");
+    let c = Consumer::create(&name, MIN_CAPACITY, 0o600).unwrap();
+    let mut p = Producer::new(&name).unwrap();
+    // What `Consumer::wait` does before sleeping: announce it, then find nothing ready.
+    let waiting = c.map.waiting();
+    waiting.store(1, SeqCst);
+    p.publish(&record("1")).unwrap();
+    assert_eq!(waiting.load(SeqCst), 0, "the producer cleared the word");
+    // So the sleep on `1` returns at once instead of waiting out its timeout.
+    futex::wait(waiting, 1, Duration::from_secs(3600));
+}
+
 #[test]
 fn full_ring_refuses_then_recovers() {
     let name = unique("full");
