@@ -161,7 +161,8 @@ async fn presence_is_one_member_list_across_protocols() {
 
 /// Client events (`members`, Reverb's default): relayed to the channel's other sockets of both
 /// protocols, not to the sender; the sender's `user_id` is added on presence channels; a socket
-/// not in the channel gets 4009. Socket.IO whispers reach Pusher sockets.
+/// not in the channel gets 4009. Socket.IO whispers reach Pusher sockets, with the `user_id` of
+/// a presence member.
 #[tokio::test]
 async fn client_events_from_members() {
     let auth = AuthStub::laravel().await;
@@ -220,6 +221,30 @@ async fn client_events_from_members() {
         a.next().await,
         r#"{"event":"client-wave","channel":"presence-room","data":{"x":1},"user_id":"u2"}"#
     );
+    // A Socket.IO member's whisper carries its `user_id` to Pusher sockets too.
+    let mut member = Client::connect(s.addr, 4).await;
+    member
+        .emit(
+            "subscribe",
+            json!({"channel": room, "auth": {"headers": {"X-User": "7"}}}),
+        )
+        .await;
+    assert_eq!(member.next_event().await.0, "presence:subscribed");
+    for p in [&mut a, &mut b] {
+        assert!(p.next().await.contains("member_added"));
+    }
+    member
+        .emit(
+            "client event",
+            json!({"channel": room, "event": "client-wave", "data": {"x": 7}}),
+        )
+        .await;
+    for p in [&mut a, &mut b] {
+        assert_eq!(
+            p.next().await,
+            r#"{"event":"client-wave","channel":"presence-room","data":{"x":7},"user_id":7}"#
+        );
+    }
     // The sender heard nothing of its own events: its next frame is the marker.
     s.publish(chat, "Marker", "1", None);
     assert_eq!(

@@ -6,14 +6,19 @@
 //! dropped and the sender told once with `client_event_error`. In a cluster a relayed whisper
 //! also goes to the other nodes' sockets of the channel.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
 use super::connection::Connection;
 use super::rate::Verdict;
 use super::subscriptions::Whisper;
+use crate::channel::ChannelKind;
+use crate::config::ClientEvents;
 use crate::engine::{Engine, dev_log};
 use crate::payload;
+use crate::presence::Member;
 use crate::stats::DropReason;
 use crate::whisper::{ClientEvent, Sender};
 
@@ -72,12 +77,25 @@ pub(super) fn relay(engine: &Engine, socket: &SocketRef, channel: &str, event: &
     let Ok(data) = serde_json::value::to_raw_value(data) else {
         return;
     };
+    let member = member_for_pusher(engine, channel, socket);
     let event = ClientEvent {
         app: 0,
         channel,
         event,
         data: &data,
-        user_id: None,
+        user_id: member.as_ref().map(|m| m.user_id.get()),
     };
     event.deliver(engine, Sender::SocketIo(socket));
+}
+
+/// The sender's member of a presence channel, whose `user_id` Pusher receivers get with the
+/// whisper when only members may send client events (as Reverb adds it to a member's).
+fn member_for_pusher(engine: &Engine, channel: &str, socket: &SocketRef) -> Option<Arc<Member>> {
+    let space = engine.pusher.default_space()?;
+    if space.app.client_events != ClientEvents::Members
+        || ChannelKind::of(channel) != ChannelKind::Presence
+    {
+        return None;
+    }
+    engine.presence.member_of(channel, socket.id)
 }
