@@ -281,7 +281,10 @@ mod tests {
         assert!(!j.first_of_user);
         assert_eq!(j.members.len(), 1);
         assert_eq!(j.members[0].0, b, "newest record first");
-        let of = |s| p.member_of("presence-x", s).map(|m| m.user_id.get().to_owned());
+        let of = |s| {
+            p.member_of("presence-x", s)
+                .map(|m| m.user_id.get().to_owned())
+        };
         assert_eq!((of(a), of(b)), (Some("1".into()), Some(r#""1""#.into())));
         assert!(p.leave("presence-x", a).is_none());
         assert_eq!(of(a), None);
