@@ -144,6 +144,13 @@ export async function session(wsUrl, httpUrl) {
   await http('empty channel', 'GET', '/apps/{id}/channels/nobody', '');
   await http('users', 'GET', '/apps/{id}/channels/presence-room/users', '');
   await http('users of a public channel', 'GET', '/apps/{id}/channels/news/users', '');
+  // A connection in no channel is not counted.
+  const d = await connect(wsUrl);
+  await established(d, 'D');
+  await http('connections', 'GET', '/apps/{id}/connections', '');
+  d.close();
+  const up = await fetch(`${httpUrl}/up`);
+  record.push(['health check', { status: up.status, body: await up.json() }]);
   await http('bad signature', 'POST', '/apps/{id}/events', '{"name":"E","channel":"news","data":"1"}', {}, 'wrong');
   const stale = String(Math.floor(Date.now() / 1000) - 601);
   await http('stale timestamp', 'POST', '/apps/{id}/events', '{"name":"Stale","channel":"private-x","data":"1"}', { auth_timestamp: stale });

@@ -105,7 +105,8 @@ async fn presence_across_nodes_and_protocols() {
 }
 
 /// A client event reaches the other node's sockets in the frames of the sender's node: for
-/// Pusher, `data` as JSON and, from a Pusher member, its `user_id`; for Socket.IO, a whisper.
+/// Pusher, `data` as JSON and the sender's `user_id` (a member of either protocol); for
+/// Socket.IO, a whisper.
 /// Nobody gets their own back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_events_cross_nodes_in_each_protocols_frames() {
@@ -139,7 +140,8 @@ async fn client_events_cross_nodes_in_each_protocols_frames() {
         json!({"channel": CHAN, "event": "client-typing", "data": {"who": 2}}),
     )
     .await;
-    let from_socketio = json!({"event": "client-typing", "channel": CHAN, "data": {"who": 2}});
+    let from_socketio =
+        json!({"event": "client-typing", "channel": CHAN, "data": {"who": 2}, "user_id": 2});
     assert_eq!(
         next_not_member(&mut p1).await,
         from_socketio,

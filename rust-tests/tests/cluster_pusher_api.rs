@@ -26,11 +26,18 @@ async fn another_apps_channels_span_the_nodes() {
     }
     // Either node's API counts every node's sockets of each app's `news`.
     let other_news = format!("/apps/{}/channels/news", OTHER.0);
+    let other_connections = format!("/apps/{}/connections", OTHER.0);
     for node in [&a, &b] {
         until_eq(
             "app OTHER's sockets on both nodes",
             json!({"occupied": true, "subscription_count": 2}),
             || signed_get(node, &other_news, "subscription_count"),
+        )
+        .await;
+        until_eq(
+            "app OTHER's connections on both nodes",
+            json!({"connections": 2}),
+            || signed_get(node, &other_connections, ""),
         )
         .await;
         until_eq(

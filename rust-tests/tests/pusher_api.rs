@@ -191,8 +191,9 @@ async fn bad_signatures_are_refused() {
     assert_eq!(status, 200, "laravel-echo-server's API is unchanged");
 }
 
-/// Channel information counts the sockets of both protocols; users of a presence channel;
-/// terminating a user's connections closes its Pusher sockets.
+/// Channel information and the connection count count the sockets of both protocols; users of a
+/// presence channel; Reverb's health check; terminating a user's connections closes its Pusher
+/// sockets.
 #[tokio::test]
 async fn channels_users_and_terminate() {
     let s = server().await;
@@ -251,6 +252,19 @@ async fn channels_users_and_terminate() {
         (200, json!({"users": [{"id": 42}]}))
     );
     assert_eq!(get("/apps/app-id/channels/news/users", &[]).await.0, 400);
+    // Connections in a channel, of both protocols; one in none is not counted.
+    let _idle = PusherClient::connect(s.addr, KEY).await;
+    assert_eq!(
+        get("/apps/app-id/connections", &[]).await,
+        (200, json!({"connections": 3}))
+    );
+    let up = http()
+        .get(format!("http://{}/up", s.addr))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(up.status(), 200);
+    assert_eq!(up.text().await.expect("body"), r#"{"health":"OK"}"#);
     assert_eq!(
         get("/apps/app-id/channels/presence-none/users", &[])
             .await

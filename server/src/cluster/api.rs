@@ -98,11 +98,7 @@ pub(crate) async fn other_nodes_counts(
     let mut con = node.api.get(engine).await?;
     let result = async {
         let keys = node.keys();
-        let others: Vec<String> = alive(node, &mut con)
-            .await?
-            .into_iter()
-            .filter(|id| id != node.id())
-            .collect();
+        let others = others(node, &mut con).await?;
         if others.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -125,6 +121,36 @@ pub(crate) async fn other_nodes_counts(
     }
     .await;
     result.inspect_err(|e| node.api.broken(e)).ok()
+}
+
+/// Connections of the app with id `app` subscribed to a channel, on the other live nodes.
+pub(crate) async fn other_nodes_connections(engine: &Engine, app: &str) -> Option<u64> {
+    let node = engine.cluster.as_ref()?;
+    let mut con = node.api.get(engine).await?;
+    let result = async {
+        let others = others(node, &mut con).await?;
+        if others.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        for id in &others {
+            pipe.hget(node.keys().connections(id), app);
+        }
+        let replies: Vec<Option<u64>> = pipe.query_async(&mut con).await?;
+        Ok::<_, redis::RedisError>(replies.into_iter().flatten().sum())
+    }
+    .await;
+    result.inspect_err(|e| node.api.broken(e)).ok()
+}
+
+/// The live nodes other than this one.
+async fn others(
+    node: &super::Node,
+    con: &mut MultiplexedConnection,
+) -> redis::RedisResult<Vec<String>> {
+    let mut ids = alive(node, con).await?;
+    ids.retain(|id| id != node.id());
+    Ok(ids)
 }
 
 /// The members of a presence channel across the cluster (member JSON, `user_id` and

@@ -63,6 +63,12 @@ impl Keys {
     pub(crate) fn subscriptions(&self, id: &str) -> String {
         format!("{}:subscriptions:{id}", self.ns)
     }
+
+    /// Hash: app id → connections on node `id` subscribed to at least one channel, for the
+    /// HTTP API.
+    pub(crate) fn connections(&self, id: &str) -> String {
+        format!("{}:connections:{id}", self.ns)
+    }
 }
 
 /// The field of a node's hash for one user in one channel.

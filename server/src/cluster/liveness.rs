@@ -5,7 +5,8 @@
 //! node are harmless: the sweep script deletes what it took away, so the second finds nothing.
 //!
 //! The beat also writes this node's subscription count per channel (`{ns}:subscriptions:{id}`)
-//! of every app, so the HTTP API of any node can add up the live nodes' counts.
+//! of every app and its count of subscribed connections per app (`{ns}:connections:{id}`), so
+//! the HTTP API of any node can add up the live nodes' counts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,6 +66,7 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
     };
     let keys = node.keys();
     let counts = subscription_counts(engine).await;
+    let connections = connection_counts(engine).await;
     let ttl = u64::try_from(TTL.as_millis()).unwrap_or(u64::MAX);
     let mut pipe = redis::pipe();
     pipe.atomic()
@@ -79,9 +81,15 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
         .arg(node.id())
         .ignore()
         .del(keys.subscriptions(node.id()))
+        .ignore()
+        .del(keys.connections(node.id()))
         .ignore();
     if !counts.is_empty() {
         pipe.hset_multiple(keys.subscriptions(node.id()), &counts)
+            .ignore();
+    }
+    if !connections.is_empty() {
+        pipe.hset_multiple(keys.connections(node.id()), &connections)
             .ignore();
     }
     pipe.cmd("SMEMBERS").arg(keys.nodes());
@@ -105,6 +113,18 @@ async fn beat(engine: &Engine, con: &mut MultiplexedConnection) -> redis::RedisR
         }
     }
     Ok(was.is_some())
+}
+
+/// This node's connections per app id, of the apps with any subscribed to a channel.
+async fn connection_counts(engine: &Engine) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for space in &engine.pusher.apps {
+        let n = space.subscribed_connections(engine).await;
+        if n > 0 {
+            out.push((space.app.id.clone(), n));
+        }
+    }
+    out
 }
 
 /// This node's sockets per channel with at least one: a channel of the default app counts its

@@ -245,11 +245,12 @@ async fn sweep(
 ) -> Vec<(String, Box<RawValue>)> {
     let mut cmd = redis::cmd("EVAL");
     cmd.arg(scripts::SWEEP)
-        .arg(4)
+        .arg(5)
         .arg(keys.node(id))
         .arg(keys.nodes())
         .arg(keys.subscriptions(id))
         .arg(keys.swept(id))
+        .arg(keys.connections(id))
         .arg(keys.prefix())
         .arg(id);
     let Some(values) = link.query::<Vec<RedisValue>>(&engine.stats, &cmd).await else {

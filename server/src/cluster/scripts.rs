@@ -44,7 +44,8 @@ return m
 
 /// Take away everything a node added (it died, or it stops), and forget the node.
 /// KEYS: the node's hash, the set of nodes, the node's subscription counts, its swept mark
-/// (which tells a node that comes back that the others were told its members left).
+/// (which tells a node that comes back that the others were told its members left), its
+/// connection counts.
 /// ARGV: the names' prefix ([`super::keys::Keys::prefix`]), node id.
 /// Returns `{channel, member JSON, ...}` for each user that left the cluster.
 pub(crate) const SWEEP: &str = r"
@@ -66,7 +67,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
     end
   end
 end
-redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[5])
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[4], '1', 'EX', 3600)
 return out

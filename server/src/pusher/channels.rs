@@ -4,7 +4,7 @@
 //! broadcast of the channel. A `cache-` channel keeps its last broadcast while it has
 //! subscribers, as Reverb does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -132,6 +132,15 @@ impl Channels {
         let shard = self.shard(channel);
         let s = shard.get(channel)?.sockets.get(socket)?;
         Some(s.member.clone())
+    }
+
+    /// Add the id of every socket subscribed to a channel to `ids`.
+    pub(crate) fn subscribed_sockets(&self, ids: &mut HashSet<Arc<str>>) {
+        for shard in &self.shards {
+            for ch in lock(shard).values() {
+                ids.extend(ch.sockets.keys().cloned());
+            }
+        }
     }
 
     /// Every channel with its socket count.

@@ -48,9 +48,9 @@ pub(crate) fn own_port_router(engine: Arc<Engine>) -> Router {
     routes(engine.clone()).merge(api::router(engine))
 }
 
-/// The WebSocket route, `/app/{key}`.
+/// The WebSocket route, `/app/{key}`, and Reverb's health check, `/up`.
 pub(crate) fn routes(engine: Arc<Engine>) -> Router {
-    Router::new().route(
+    Router::new().route("/up", get(api::connections::up)).route(
         "/app/{key}",
         get(move |Path(key): Path<String>, req: Request| {
             upgrade::upgrade(engine.clone(), key, req)

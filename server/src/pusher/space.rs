@@ -196,6 +196,20 @@ impl AppSpace {
         self.own_presence.as_ref().unwrap_or(&engine.presence)
     }
 
+    /// This node's connections of the app subscribed to at least one channel (what Reverb's
+    /// `/connections` counts): its Pusher sockets, and for the default app its Socket.IO sockets.
+    pub(crate) async fn subscribed_connections(&self, engine: &Engine) -> usize {
+        let mut pusher = HashSet::new();
+        self.channels.subscribed_sockets(&mut pusher);
+        let mut socketio = HashSet::new();
+        if self.is_default() {
+            for room in engine.io.rooms().await.unwrap_or_default() {
+                socketio.extend(engine.io.to(room).sockets().iter().map(|s| s.id));
+            }
+        }
+        pusher.len() + socketio.len()
+    }
+
     /// Whether this app's channels are the Socket.IO channels.
     pub(crate) fn is_default(&self) -> bool {
         self.index == 0

@@ -1,15 +1,18 @@
 //! The Pusher HTTP API with Pusher's request signing, so Laravel's `reverb` and `pusher`
 //! broadcast drivers (pusher-php-server) publish unchanged:
 //! `POST /apps/{id}/events`, `/batch_events`, `GET /apps/{id}/channels`, `/channels/{name}`,
-//! `/channels/{name}/users` and `POST /apps/{id}/users/{user}/terminate_connections`.
+//! `/channels/{name}/users`, `GET /apps/{id}/connections` and
+//! `POST /apps/{id}/users/{user}/terminate_connections`.
 //!
 //! These paths are laravel-echo-server's API paths too; a request carrying `auth_signature` is
 //! the Pusher API's, any other keeps going to the laravel-echo-server API (see [`is_signed`]).
 //!
 //! - `signed`: the signature check, as an extractor;
-//! - `events`: publishing; `channels`: channel information, users, terminating connections.
+//! - `events`: publishing; `channels`: channel information, users, terminating connections;
+//!   `connections`: the count of connections, and Reverb's `/up` health check.
 
 mod channels;
+pub(crate) mod connections;
 mod events;
 mod signed;
 
@@ -50,6 +53,7 @@ pub(crate) fn router(engine: Arc<Engine>) -> Router {
         .route("/apps/{app_id}/events", post(events::events))
         .route("/apps/{app_id}/batch_events", post(events::batch))
         .route("/apps/{app_id}/channels", get(channels::list))
+        .route("/apps/{app_id}/connections", get(connections::connections))
         .route("/apps/{app_id}/channels/{channel}", get(channels::show))
         .route(
             "/apps/{app_id}/channels/{channel}/users",
