@@ -94,63 +94,54 @@ pub(crate) async fn other_nodes_counts(
     engine: &Engine,
     app: usize,
 ) -> Option<BTreeMap<String, u64>> {
-    let node = engine.cluster.as_ref()?;
-    let mut con = node.api.get(engine).await?;
-    let result = async {
-        let keys = node.keys();
-        let others = others(node, &mut con).await?;
-        if others.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in &others {
-            pipe.hgetall(keys.subscriptions(id));
-        }
-        let replies: Vec<BTreeMap<String, u64>> = pipe.query_async(&mut con).await?;
-        let mut sum = BTreeMap::new();
-        for counts in replies {
-            for (name, n) in counts {
-                if let Some((of, channel)) = unscoped(engine, &name)
-                    && of == app
-                {
-                    *sum.entry(channel.to_owned()).or_insert(0) += n;
-                }
+    let replies: Vec<BTreeMap<String, u64>> = from_other_nodes(engine, |pipe, keys, id| {
+        pipe.hgetall(keys.subscriptions(id));
+    })
+    .await?;
+    let mut sum = BTreeMap::new();
+    for counts in replies {
+        for (name, n) in counts {
+            if let Some((of, channel)) = unscoped(engine, &name)
+                && of == app
+            {
+                *sum.entry(channel.to_owned()).or_insert(0) += n;
             }
         }
-        Ok::<_, redis::RedisError>(sum)
     }
-    .await;
-    result.inspect_err(|e| node.api.broken(e)).ok()
+    Some(sum)
 }
 
 /// Connections of the app with id `app` subscribed to a channel, on the other live nodes.
 pub(crate) async fn other_nodes_connections(engine: &Engine, app: &str) -> Option<u64> {
+    let replies: Vec<Option<u64>> = from_other_nodes(engine, |pipe, keys, id| {
+        pipe.hget(keys.connections(id), app);
+    })
+    .await?;
+    Some(replies.into_iter().flatten().sum())
+}
+
+/// One reply per live node other than this one, to the command `ask` adds to a pipeline for
+/// it; `None` without a cluster or when Redis does not answer.
+async fn from_other_nodes<T: redis::FromRedisValue>(
+    engine: &Engine,
+    ask: impl Fn(&mut redis::Pipeline, &super::keys::Keys, &str),
+) -> Option<Vec<T>> {
     let node = engine.cluster.as_ref()?;
     let mut con = node.api.get(engine).await?;
     let result = async {
-        let others = others(node, &mut con).await?;
-        if others.is_empty() {
-            return Ok(0);
+        let mut ids = alive(node, &mut con).await?;
+        ids.retain(|id| id != node.id());
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
-        for id in &others {
-            pipe.hget(node.keys().connections(id), app);
+        for id in &ids {
+            ask(&mut pipe, node.keys(), id);
         }
-        let replies: Vec<Option<u64>> = pipe.query_async(&mut con).await?;
-        Ok::<_, redis::RedisError>(replies.into_iter().flatten().sum())
+        pipe.query_async(&mut con).await
     }
     .await;
     result.inspect_err(|e| node.api.broken(e)).ok()
-}
-
-/// The live nodes other than this one.
-async fn others(
-    node: &super::Node,
-    con: &mut MultiplexedConnection,
-) -> redis::RedisResult<Vec<String>> {
-    let mut ids = alive(node, con).await?;
-    ids.retain(|id| id != node.id());
-    Ok(ids)
 }
 
 /// The members of a presence channel across the cluster (member JSON, `user_id` and
