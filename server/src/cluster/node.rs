@@ -132,8 +132,12 @@ impl Node {
     /// Relay a message that entered this node in the channels of app `app` (`None`: the shared
     /// space) to the other nodes (encoded once, queued without waiting).
     pub(crate) fn relay(&self, app: Option<&str>, msg: &Message) {
-        self.relay
-            .send(envelope::encode(&self.id, app, Tag::default(), msg));
+        self.send(app, Tag::default(), msg);
+    }
+
+    /// Queue `msg` with what `tag` says of it, encoded once as this node's envelope.
+    fn send(&self, app: Option<&str>, tag: Tag<'_>, msg: &Message) {
+        self.relay.send(envelope::encode(&self.id, app, tag, msg));
     }
 
     /// Relay presence news; `msg` names the channel and carries the member, `at` when a joining
@@ -154,7 +158,7 @@ impl Node {
             at,
             user_id: None,
         };
-        self.relay.send(envelope::encode(&self.id, app, tag, msg));
+        self.send(app, tag, msg);
     }
 
     /// Relay a client event that entered here, in the channels of app `app`, to the other
@@ -171,7 +175,7 @@ impl Node {
             at: None,
             user_id: event.user_id,
         };
-        self.relay.send(envelope::encode(&self.id, app, tag, &msg));
+        self.send(app, tag, &msg);
     }
 
     /// Have the other nodes close the connections of `user` in app `app`'s channels.
@@ -189,7 +193,7 @@ impl Node {
             kind: Kind::Terminate,
             ..Tag::default()
         };
-        self.relay.send(envelope::encode(&self.id, app, tag, &msg));
+        self.send(app, tag, &msg);
     }
 
     /// Whether Laravel's subscriber should skip `channel`: with an empty `keyPrefix` its pattern
