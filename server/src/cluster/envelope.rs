@@ -139,7 +139,7 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
         return Ok(None);
     }
     if e.k == Kind::Terminate {
-        if serde_json::from_str::<&str>(e.d.get()).is_err() {
+        if user_of(&e.d).is_none() {
             return Err(EnvelopeError::UserId);
         }
     } else if e.c.is_empty() || e.c.iter().any(String::is_empty) || e.e.is_empty() {
@@ -163,6 +163,11 @@ pub(crate) fn decode(own: &str, bytes: &[u8]) -> Result<Option<Relayed>, Envelop
         at: e.t,
         user_id: e.u,
     }))
+}
+
+/// The user a terminate's data names: a JSON string, escapes and all.
+pub(crate) fn user_of(data: &RawValue) -> Option<String> {
+    serde_json::from_str(data.get()).ok()
 }
 
 #[cfg(test)]
@@ -227,6 +232,18 @@ mod tests {
             data: RawValue::from_string(r#""u-1""#.into()).unwrap(),
             socket: None,
         };
+        let escaped = Message {
+            data: serde_json::value::to_raw_value(r#"u"1\"#).unwrap(),
+            ..m.clone()
+        };
+        let tag = Tag {
+            kind: Kind::Terminate,
+            ..Tag::default()
+        };
+        let got = decode("n2", &encode("n1", None, tag, &escaped))
+            .unwrap()
+            .unwrap();
+        assert_eq!(user_of(&got.msg.data).as_deref(), Some(r#"u"1\"#));
         let tag = Tag {
             kind: Kind::Terminate,
             ..Tag::default()

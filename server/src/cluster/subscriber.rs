@@ -110,8 +110,8 @@ fn receive(engine: &Engine, own: &str, payload: &[u8]) {
                 Kind::Event => return engine.deliver_to(app, msg, Ingress::Cluster),
                 Kind::ClientEvent => return client_event(engine, app, &relayed),
                 Kind::Terminate => {
-                    if let Ok(user) = serde_json::from_str::<&str>(msg.data.get()) {
-                        crate::pusher::terminate_user(engine, app, user);
+                    if let Some(user) = envelope::user_of(&msg.data) {
+                        crate::pusher::terminate_user(engine, app, &user);
                     }
                     return;
                 }
