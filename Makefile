@@ -47,7 +47,8 @@ test-rust: build
 	$(CARGO) test --workspace
 
 # The patched crates under third_party/ (docs/adr/0011, 0012), each with its own tests and lock file,
-# built in a target directory of their own.
+# built in a target directory of their own (line tables only, as the workspace's dev profile).
+test-third-party: export CARGO_PROFILE_DEV_DEBUG = line-tables-only
 test-third-party:
 	cd third_party/engineioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --features v3,tracing,__test_harness
 	cd third_party/tungstenite && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --lib
