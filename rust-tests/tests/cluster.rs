@@ -316,3 +316,46 @@ async fn the_api_answers_for_the_cluster_from_any_node() {
         }
     }
 }
+
+/// Another node's figures are whatever is in Redis: a count that is not a number, or a key of
+/// another type, is skipped, and the readable figures of every node still add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_in_another_nodes_counts_hides_nothing_else() {
+    let redis = RedisServer::start().await;
+    let node = Node::start(&redis, &json!({})).await;
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let mut c = node.client(4).await;
+        c.subscribe("news").await;
+        clients.push(c);
+    }
+    let ns = format!("{{test-{}}}", redis.port);
+    let (nodes, subscriptions) = (format!("{ns}:nodes"), format!("{ns}:subscriptions"));
+    redis
+        .run(
+            common::nodes::DB,
+            &[
+                &["SADD", &nodes, "garbled", "wrong-type"],
+                &["SET", &format!("{ns}:alive:garbled"), "1"],
+                &["SET", &format!("{ns}:alive:wrong-type"), "1"],
+                &[
+                    "HSET",
+                    &format!("{subscriptions}:garbled"),
+                    "news",
+                    "many",
+                    "weather",
+                    "2",
+                ],
+                &["SET", &format!("{subscriptions}:wrong-type"), "7"],
+            ],
+        )
+        .await;
+    let expected = json!({
+        "news": {"subscription_count": 2, "occupied": true},
+        "weather": {"subscription_count": 2, "occupied": true},
+    });
+    until_eq("the readable figures", expected, || async {
+        node.api("/apps/app/channels").await["channels"].clone()
+    })
+    .await;
+}

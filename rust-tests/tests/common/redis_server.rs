@@ -145,6 +145,24 @@ impl RedisServer {
             == 1
     }
 
+    /// Runs each of `commands` (words of one command each) in database `db`, as any client of
+    /// this Redis could.
+    pub async fn run(&self, db: i64, commands: &[&[&str]]) {
+        let mut con = self.connection().await.expect("redis connection");
+        redis::cmd("SELECT")
+            .arg(db)
+            .query_async::<()>(&mut con)
+            .await
+            .expect("select");
+        for words in commands {
+            redis::cmd(words[0])
+                .arg(&words[1..])
+                .query_async::<redis::Value>(&mut con)
+                .await
+                .expect("command");
+        }
+    }
+
     /// How many commands Redis refused with `error` (e.g. `WRONGPASS`), from `INFO errorstats`.
     pub async fn errors(&self, error: &str) -> u64 {
         let mut con = self.connection().await.expect("redis connection");

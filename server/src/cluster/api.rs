@@ -94,15 +94,19 @@ pub(crate) async fn other_nodes_counts(
     engine: &Engine,
     app: usize,
 ) -> Option<BTreeMap<String, u64>> {
-    let replies: Vec<BTreeMap<String, u64>> = from_other_nodes(engine, |pipe, keys, id| {
+    let replies = from_other_nodes(engine, |pipe, keys, id| {
         pipe.hgetall(keys.subscriptions(id));
     })
     .await?;
     let mut sum = BTreeMap::new();
-    for counts in replies {
+    for reply in replies {
+        let Some(counts) = readable::<BTreeMap<String, redis::Value>>(reply) else {
+            continue;
+        };
         for (name, n) in counts {
             if let Some((of, channel)) = unscoped(engine, &name)
                 && of == app
+                && let Some(n) = readable::<u64>(n)
             {
                 *sum.entry(channel.to_owned()).or_insert(0) += n;
             }
@@ -113,19 +117,20 @@ pub(crate) async fn other_nodes_counts(
 
 /// Connections of the app with id `app` subscribed to a channel, on the other live nodes.
 pub(crate) async fn other_nodes_connections(engine: &Engine, app: &str) -> Option<u64> {
-    let replies: Vec<Option<u64>> = from_other_nodes(engine, |pipe, keys, id| {
+    let replies = from_other_nodes(engine, |pipe, keys, id| {
         pipe.hget(keys.connections(id), app);
     })
     .await?;
-    Some(replies.into_iter().flatten().sum())
+    Some(replies.into_iter().filter_map(readable::<u64>).sum())
 }
 
 /// One reply per live node other than this one, to the command `ask` adds to a pipeline for
-/// it; `None` without a cluster or when Redis does not answer.
-async fn from_other_nodes<T: redis::FromRedisValue>(
+/// it; `None` without a cluster or when Redis does not answer. A node's error reply (its key of
+/// another type) stays in its own slot, so it cannot hide the other nodes' figures.
+async fn from_other_nodes(
     engine: &Engine,
     ask: impl Fn(&mut redis::Pipeline, &super::keys::Keys, &str),
-) -> Option<Vec<T>> {
+) -> Option<Vec<redis::Value>> {
     let node = engine.cluster.as_ref()?;
     let mut con = node.api.get(engine).await?;
     let result = async {
@@ -135,6 +140,7 @@ async fn from_other_nodes<T: redis::FromRedisValue>(
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
+        pipe.ignore_errors();
         for id in &ids {
             ask(&mut pipe, node.keys(), id);
         }
@@ -142,6 +148,17 @@ async fn from_other_nodes<T: redis::FromRedisValue>(
     }
     .await;
     result.inspect_err(|e| node.api.broken(e)).ok()
+}
+
+/// A figure another node wrote, or `None` (logged) when it is not what a node writes: anything
+/// with access to Redis can write into these keys.
+fn readable<T: redis::FromRedisValue>(value: redis::Value) -> Option<T> {
+    if matches!(value, redis::Value::Nil) {
+        return None;
+    }
+    redis::from_redis_value(value)
+        .inspect_err(|e| tracing::debug!(error = %e, "cluster API: unreadable figure skipped"))
+        .ok()
 }
 
 /// The members of a presence channel across the cluster (member JSON, `user_id` and
