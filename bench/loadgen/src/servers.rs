@@ -210,12 +210,26 @@ async fn start_with(kind: Kind, env: &Env, name: &str, extra: &Value) -> Result<
         }
         Kind::InProcess => (None, Some(embed(env, port).await?)),
     };
+    if let (Some(cpu), Some(p)) = (env.server_cpu, &proc) {
+        check_pinned(name, p.pid(), cpu)?;
+    }
     Ok(Running {
         kind,
         addr,
         proc,
         embedded,
     })
+}
+
+/// Every figure assumes the server has a CPU of its own: refuse to measure when it does not.
+fn check_pinned(name: &str, pid: u32, cpu: usize) -> Result<(), String> {
+    match sys::allowed_cpus(pid) {
+        Some(list) if list == cpu.to_string() => Ok(()),
+        seen => Err(format!(
+            "{name} may run on CPUs {}, not CPU {cpu} alone",
+            seen.as_deref().unwrap_or("?")
+        )),
+    }
 }
 
 /// rust-echo on a runtime of its own whose one worker is pinned to the server CPU (its queue

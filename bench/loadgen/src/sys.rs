@@ -54,9 +54,13 @@ pub fn pin_current_thread(cpu: usize) {
     }
 }
 
-/// CPUs online.
+/// CPUs online, whatever the calling thread's affinity: the load generator pins itself to CPU 0
+/// before it starts the servers, and `available_parallelism` would then answer 1 and leave every
+/// server on the load generator's CPU.
 pub fn cpu_count() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    // SAFETY: sysconf reads a system constant; no memory is passed.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(online).unwrap_or(1).max(1)
 }
 
 /// Resident set size of `pid` in bytes (`VmRSS` in `/proc/<pid>/status`).
@@ -65,6 +69,16 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// The CPUs `pid` may run on, as `Cpus_allowed_list` in `/proc/<pid>/status` gives them (`1`,
+/// `0-1`).
+pub fn allowed_cpus(pid: u32) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?;
+    Some(line.trim().to_owned())
 }
 
 /// CPU time (user + system) consumed so far by `pid`, in clock ticks converted to seconds.
