@@ -52,17 +52,29 @@ async fn master_field(port: u16, field: &str) -> Option<String> {
 impl Sentinels {
     pub async fn start() -> Self {
         let (master_port, replica_port) = (free_port(), free_port());
-        let common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
         let mp = master_port.to_string();
+        let dir =
+            std::env::temp_dir().join(format!("rust-echo-sentinel-{}-{mp}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        // A replica writes the RDB of its first sync into its directory: the scratch folder, not
+        // the working directory (rust-tests/).
+        let d = dir.to_str().expect("path");
+        let common = [
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            d,
+        ];
         let master = spawn(&[&["--port", &mp][..], &common[..]].concat());
         let rp = replica_port.to_string();
         let replica_of = ["--replicaof", "127.0.0.1", &mp];
         let mut others = vec![spawn(
             &[&["--port", &rp][..], &common[..], &replica_of[..]].concat(),
         )];
-        let dir =
-            std::env::temp_dir().join(format!("rust-echo-sentinel-{}-{mp}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
         let mut ports = Vec::new();
         for _ in 0..3 {
             let port = free_port();
