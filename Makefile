@@ -54,6 +54,8 @@ test-third-party:
 	cd third_party/tungstenite && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --lib
 	cd third_party/socketioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test \
 	  --features v4,tracing,__test_harness,extensions,state --lib --tests
+	@# KEEP_THIRD_PARTY_BUILD=0 (CI's clean checkout): free the disk the later suites may need.
+	@[ "$(KEEP_THIRD_PARTY_BUILD)" != 0 ] || rm -rf $(CURDIR)/target/third-party
 
 # PHPUnit with the built extension loaded: its API, in-process and shared-memory delivery to a
 # real laravel-echo client, forked producers, php -S and php-fpm workers, faults.
