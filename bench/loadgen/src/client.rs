@@ -30,6 +30,8 @@ pub struct Shared {
     pub delivered: AtomicU64,
     /// Channel subscriptions that have seen their first warm-up message.
     pub synced: AtomicU64,
+    /// Warm-up messages delivered to any client (every one, not only the first per channel).
+    pub warm_ups: AtomicU64,
     /// [`now_ns`] at the latest measured delivery.
     pub last_delivery_ns: AtomicU64,
     /// Clients whose connection failed after the handshake.
@@ -335,6 +337,7 @@ fn on_text(payload: &[u8], st: &mut State, shared: &Shared) -> Seen {
             return Seen::Other;
         };
         if w == 1 {
+            shared.warm_ups.fetch_add(1, Relaxed);
             if !chan.synced {
                 chan.synced = true;
                 chan.next = s + 1;
