@@ -131,12 +131,7 @@ impl RedisServer {
 impl RedisServer {
     /// Whether `key` exists in database `db`.
     pub async fn exists(&self, db: i64, key: &str) -> bool {
-        let mut con = self.connection().await.expect("redis connection");
-        redis::cmd("SELECT")
-            .arg(db)
-            .query_async::<()>(&mut con)
-            .await
-            .expect("select");
+        let mut con = self.connection_to(db).await;
         redis::cmd("EXISTS")
             .arg(key)
             .query_async::<i64>(&mut con)
@@ -148,12 +143,7 @@ impl RedisServer {
     /// Runs each of `commands` (words of one command each) in database `db`, as any client of
     /// this Redis could.
     pub async fn run(&self, db: i64, commands: &[&[&str]]) {
-        let mut con = self.connection().await.expect("redis connection");
-        redis::cmd("SELECT")
-            .arg(db)
-            .query_async::<()>(&mut con)
-            .await
-            .expect("select");
+        let mut con = self.connection_to(db).await;
         for words in commands {
             redis::cmd(words[0])
                 .arg(&words[1..])
@@ -161,6 +151,17 @@ impl RedisServer {
                 .await
                 .expect("command");
         }
+    }
+
+    /// A connection of its own with database `db` selected.
+    async fn connection_to(&self, db: i64) -> redis::aio::MultiplexedConnection {
+        let mut con = self.connection().await.expect("redis connection");
+        redis::cmd("SELECT")
+            .arg(db)
+            .query_async::<()>(&mut con)
+            .await
+            .expect("select");
+        con
     }
 
     /// How many commands Redis refused with `error` (e.g. `WRONGPASS`), from `INFO errorstats`.

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::redis_server::free_port;
+use super::redis_server::{free_port, loopback_args};
 
 pub const MASTER: &str = "mymaster";
 
@@ -59,22 +59,10 @@ impl Sentinels {
         // A replica writes the RDB of its first sync into its directory: the scratch folder, not
         // the working directory (rust-tests/).
         let d = dir.to_str().expect("path");
-        let common = [
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            d,
-        ];
-        let master = spawn(&[&["--port", &mp][..], &common[..]].concat());
         let rp = replica_port.to_string();
-        let replica_of = ["--replicaof", "127.0.0.1", &mp];
-        let mut others = vec![spawn(
-            &[&["--port", &rp][..], &common[..], &replica_of[..]].concat(),
-        )];
+        let master = spawn(&[loopback_args(&mp), vec!["--dir", d]].concat());
+        let replica_of = vec!["--dir", d, "--replicaof", "127.0.0.1", &mp];
+        let mut others = vec![spawn(&[loopback_args(&rp), replica_of].concat())];
         let mut ports = Vec::new();
         for _ in 0..3 {
             let port = free_port();
