@@ -48,14 +48,14 @@ test-rust: build
 
 # The patched crates under third_party/ (docs/adr/0011, 0012), each with its own tests and lock file,
 # built in a target directory of their own (line tables only, as the workspace's dev profile).
+# `make test` runs this suite first; with KEEP_THIRD_PARTY_BUILD=0 (CI's clean checkout) its build
+# is deleted once it passes, so that it and the workspace's build never take disk at once.
 test-third-party: export CARGO_PROFILE_DEV_DEBUG = line-tables-only
 test-third-party: setup
 	cd third_party/engineioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --features v3,tracing,__test_harness
 	cd third_party/tungstenite && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test --lib
 	cd third_party/socketioxide && CARGO_TARGET_DIR=$(CURDIR)/target/third-party $(CARGO) test \
 	  --features v4,tracing,__test_harness,extensions,state --lib --tests
-	@# KEEP_THIRD_PARTY_BUILD=0 (CI's clean checkout): free its disk before the workspace builds;
-	@# `make test` runs this suite first so that the two builds never take disk at once.
 	@[ "$(KEEP_THIRD_PARTY_BUILD)" != 0 ] || rm -rf $(CURDIR)/target/third-party
 
 # PHPUnit with the built extension loaded: its API, in-process and shared-memory delivery to a

@@ -65,19 +65,22 @@ pub async fn warm_up(
     let all: Vec<usize> = (0..out.channel_count()).collect();
     let shared = &fleet.shared;
     let deadline = Instant::now() + timeout;
-    let (mut synced, mut moved, mut round) = (u64::MAX, Instant::now(), None::<Instant>);
-    while shared.synced.load(Relaxed) < subscriptions {
+    let (mut synced, mut moved, mut round) = (0, Instant::now(), None::<Instant>);
+    loop {
+        let now = shared.synced.load(Relaxed);
+        if now >= subscriptions {
+            break;
+        }
         if Instant::now() > deadline {
             return Err(format!(
-                "only {} of {subscriptions} subscriptions received a warm-up message within \
+                "only {now} of {subscriptions} subscriptions received a warm-up message within \
                  {timeout:?} (connection failures: {}; first: {})",
-                shared.synced.load(Relaxed),
                 shared.failed.load(Relaxed),
                 fleet.first_error()
             ));
         }
-        if shared.synced.load(Relaxed) != synced {
-            (synced, moved) = (shared.synced.load(Relaxed), Instant::now());
+        if now != synced {
+            (synced, moved) = (now, Instant::now());
         }
         if round.is_none_or(|at| at.elapsed() >= QUIET && moved.elapsed() >= QUIET) {
             for chunk in all.chunks(1_000) {
