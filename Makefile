@@ -46,7 +46,7 @@ lint: setup
 test-rust: build
 	$(CARGO) test --workspace
 
-# The patched crates under third_party/ (docs/adr/0011, 0012), each with its own tests and lock file,
+# The patched crates under third_party/ (docs/adr/0011 – 0013), each with its own tests and lock file,
 # built in a target directory of their own (line tables only, as the workspace's dev profile).
 # `make test` runs this suite first; with KEEP_THIRD_PARTY_BUILD=0 (CI's clean checkout) its build
 # is deleted once it passes, so that it and the workspace's build never take disk at once.

@@ -14,7 +14,8 @@ use crate::listener::watchdog::Watchdog;
 use crate::message::Message;
 use crate::presence::Presence;
 use crate::pusher::Pusher;
-use crate::stats::{DropReason, Ingress, Stats};
+use crate::runs::Runs;
+use crate::stats::{Ingress, Stats};
 
 /// Shared by the socket handlers, the ingresses and the HTTP API.
 #[derive(Debug)]
@@ -56,14 +57,29 @@ impl Engine {
     /// In a cluster, a message that entered here (not from Laravel's Redis, not from another
     /// node) is then handed to the relay, which publishes it to the other nodes.
     pub fn deliver(&self, msg: &Message, ingress: Ingress) {
-        self.deliver_to(0, msg, ingress);
+        self.deliver_all([(msg, ingress)]);
+    }
+
+    /// [`Engine::deliver`] each message, in order. Consecutive messages to the same Socket.IO
+    /// room reach each of its sockets as one run (see [`crate::runs`]).
+    pub fn deliver_all<'a>(&self, msgs: impl IntoIterator<Item = (&'a Message, Ingress)>) {
+        let mut runs = Runs::new(self);
+        for (msg, ingress) in msgs {
+            self.stats.received(ingress);
+            self.emit_local(0, msg, &mut runs);
+            self.relay(0, msg, ingress);
+        }
     }
 
     /// As [`Engine::deliver`], into the channel space of Pusher app number `app`; the default
     /// app, 0, is the Socket.IO space too.
     pub fn deliver_to(&self, app: usize, msg: &Message, ingress: Ingress) {
         self.stats.received(ingress);
-        self.emit_local(app, msg);
+        self.emit_local(app, msg, &mut Runs::new(self));
+        self.relay(app, msg, ingress);
+    }
+
+    fn relay(&self, app: usize, msg: &Message, ingress: Ingress) {
         if ingress.relayed()
             && let Some(node) = &self.cluster
         {
@@ -72,8 +88,8 @@ impl Engine {
     }
 
     /// Emit `msg` to this node's sockets of its channels in app `app`'s space, except the socket
-    /// it names.
-    pub(crate) fn emit_local(&self, app: usize, msg: &Message) {
+    /// it names: to Pusher sockets at once, to Socket.IO sockets through `runs`.
+    pub(crate) fn emit_local<'a>(&self, app: usize, msg: &'a Message, runs: &mut Runs<'a>) {
         let socketio = app == 0;
         let sender = msg
             .socket
@@ -85,19 +101,8 @@ impl Engine {
         for channel in &msg.channels {
             dev_log!(self, channel = %channel, event = %msg.event, "broadcast");
             pusher.channel(channel);
-            if !socketio {
-                self.stats.delivered(1);
-                continue;
-            }
-            let to = match &sender {
-                Some(s) => s.to(channel.clone()),
-                None => self.io.to(channel.clone()),
-            };
-            if let Err(e) = now(to.emit(&msg.event, &(channel, &msg.data))) {
-                self.stats.dropped(DropReason::ClientBufferFull);
-                tracing::debug!(channel = %channel, error = %e, "broadcast not queued for every socket");
-                // A socket's buffer is full: disconnect the clients that stopped reading.
-                self.watchdog.reap();
+            if socketio {
+                runs.push(channel, sender.as_ref(), &msg.event, &msg.data);
             }
             self.stats.delivered(1);
         }

@@ -21,6 +21,7 @@
 //! - [`message`]: the one message type every ingress produces;
 //! - [`payload`]: decoding of what clients send (`subscribe`, `client event`);
 //! - `engine`: state shared by all parts and the one delivery function;
+//! - `runs`: consecutive broadcasts to one room, queued on its sockets as one entry;
 //! - [`ingress`]: the in-process bus and the Redis subscriber;
 //! - `redis_target`: where a Redis connection goes (an address, Sentinels' master, a cluster node);
 //! - [`shm`]: the shared-memory ring PHP processes on this host publish through;
@@ -52,6 +53,7 @@ pub mod presence;
 mod protocol;
 mod pusher;
 mod redis_target;
+mod runs;
 pub mod server;
 pub mod shm;
 pub mod stats;

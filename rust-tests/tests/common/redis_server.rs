@@ -126,6 +126,17 @@ impl RedisServer {
             .await
             .expect("publish")
     }
+
+    /// PUBLISH each `(channel, payload)` in one pipeline, so that subscribers receive them
+    /// together, as a burst.
+    pub async fn publish_burst(&self, messages: &[(String, String)]) {
+        let mut con = self.connection().await.expect("redis connection");
+        let mut pipe = redis::pipe();
+        for (channel, payload) in messages {
+            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+        }
+        pipe.query_async::<()>(&mut con).await.expect("publish");
+    }
 }
 
 impl RedisServer {

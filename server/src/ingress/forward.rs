@@ -40,9 +40,7 @@ impl Forwarder {
         let e = engine.clone();
         let task = runtime.spawn(async move {
             while let Some(batch) = rx.recv().await {
-                for (msg, ingress) in batch {
-                    e.deliver(&msg, ingress);
-                }
+                e.deliver_all(batch.iter().map(|(msg, ingress)| (msg, *ingress)));
             }
         });
         (Forwarder { tx, engine }, task)
@@ -60,9 +58,8 @@ impl Forwarder {
     fn send(&self, batch: Batch) {
         if let Err(mpsc::error::SendError(batch)) = self.tx.blocking_send(batch) {
             // The runtime is shutting down: deliver from here rather than lose the messages.
-            for (msg, ingress) in batch {
-                self.engine.deliver(&msg, ingress);
-            }
+            self.engine
+                .deliver_all(batch.iter().map(|(msg, ingress)| (msg, *ingress)));
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use redis::RedisError;
 use tokio::sync::watch;
 
@@ -157,27 +157,50 @@ async fn subscribe(
     tracing::info!(%pattern, addr = %crate::redis_target::describe(config), "listening for redis events");
     let prefix = config.key_prefix.as_str();
     let mut messages = pubsub.on_message();
-    while let Some(msg) = messages.next().await {
-        let raw_channel = msg.get_channel_name();
-        let Some(channel) = raw_channel.strip_prefix(prefix) else {
-            continue;
-        };
-        if engine
-            .cluster
-            .as_ref()
-            .is_some_and(|node| node.owns_channel(raw_channel))
-        {
-            continue;
-        }
-        match Message::from_redis(channel, msg.get_payload_bytes()) {
-            Ok(m) => engine.deliver(&m, Ingress::Redis),
-            Err(e) => {
-                engine.stats.dropped(DropReason::InvalidMessage);
-                dev_log!(engine, channel = %raw_channel, error = %e, "redis message skipped");
+    let mut batch = Vec::new();
+    while let Some(first) = messages.next().await {
+        // Everything already received goes out together, so that a burst to one channel
+        // reaches each socket as one run.
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            if let Some(m) = decode(engine, prefix, &msg) {
+                batch.push((m, Ingress::Redis));
             }
+            next = if batch.len() < BATCH {
+                messages.next().now_or_never().flatten()
+            } else {
+                None
+            };
         }
+        engine.deliver_all(batch.iter().map(|(m, ingress)| (m, *ingress)));
+        batch.clear();
     }
     SessionEnd::Unreachable("connection closed".to_owned())
+}
+
+/// Messages received at once handed to the engine together.
+const BATCH: usize = 64;
+
+/// The message a Redis Pub/Sub message carries, or `None` if it is not one of ours (another
+/// prefix, the cluster's own channels) or cannot be read (counted and logged).
+fn decode(engine: &Engine, prefix: &str, msg: &redis::Msg) -> Option<Message> {
+    let raw_channel = msg.get_channel_name();
+    let channel = raw_channel.strip_prefix(prefix)?;
+    if engine
+        .cluster
+        .as_ref()
+        .is_some_and(|node| node.owns_channel(raw_channel))
+    {
+        return None;
+    }
+    match Message::from_redis(channel, msg.get_payload_bytes()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            engine.stats.dropped(DropReason::InvalidMessage);
+            dev_log!(engine, channel = %raw_channel, error = %e, "redis message skipped");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

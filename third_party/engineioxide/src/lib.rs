@@ -3,7 +3,7 @@
 #![doc = include_str!("../README.md")]
 
 pub use engineioxide_core::{ProtocolVersion, Str, TransportType};
-pub use outgoing::SharedMessage;
+pub use outgoing::{SharedMessage, SharedRun};
 #[doc(hidden)]
 pub use prefetch::line as prefetch_line;
 pub use socket::{DisconnectReason, Socket};

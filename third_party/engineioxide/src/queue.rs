@@ -20,8 +20,20 @@ use std::{
 
 use tokio::sync::{Notify, mpsc::error::TrySendError};
 
+/// How many packets an entry of the queue stands for, as its bound counts them.
+///
+/// PATCH (rust-echo, docs/adr/0013): an entry may carry a run of messages; the bound still
+/// counts packets, not entries.
+pub(crate) trait Weighed {
+    fn weight(&self) -> usize {
+        1
+    }
+}
+
 struct State<T> {
     items: VecDeque<T>,
+    /// The packets `items` stand for (PATCH, docs/adr/0013).
+    queued: usize,
     /// Slots promised to outstanding [`Permit`]s; they count against the bound.
     reserved: usize,
     /// Packets of the batch the consumer took last with [`Receiver::take_queued`] and may still
@@ -51,25 +63,6 @@ impl<T> Shared<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Pushes `item` and wakes the consumer. Returns the item back if the queue is closed.
-    fn push(&self, item: T, reserved: bool) -> Result<(), T> {
-        let waker = {
-            let mut state = self.lock();
-            if reserved {
-                state.reserved -= 1;
-            }
-            if state.closed && !reserved {
-                return Err(item);
-            }
-            state.items.push_back(item);
-            state.rx_waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
-    }
-
     fn close(&self) {
         let waker = {
             let mut state = self.lock();
@@ -83,11 +76,34 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T: Weighed> Shared<T> {
+    /// Pushes `item` and wakes the consumer. Returns the item back if the queue is closed.
+    fn push(&self, item: T, reserved: bool) -> Result<(), T> {
+        let waker = {
+            let mut state = self.lock();
+            if reserved {
+                state.reserved -= 1;
+            }
+            if state.closed && !reserved {
+                return Err(item);
+            }
+            state.queued += item.weight();
+            state.items.push_back(item);
+            state.rx_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
 /// Creates a queue holding at most `bound` packets (queued plus reserved).
-pub(crate) fn channel<T>(bound: usize) -> (Sender<T>, Receiver<T>) {
+pub(crate) fn channel<T: Weighed>(bound: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             items: VecDeque::new(),
+            queued: 0,
             reserved: 0,
             taken: 0,
             closed: false,
@@ -117,23 +133,26 @@ pub(crate) struct Permit<'a, T> {
     sent: bool,
 }
 
-impl<T> Sender<T> {
+impl<T: Weighed> Sender<T> {
     /// Asks the CPU to load the queue's lock and state into its cache ahead of a send.
     #[inline]
     pub fn prefetch(&self) {
         crate::prefetch::line(&self.shared.state);
     }
 
-    /// Queues `item` unless the queue is full or closed.
+    /// Queues `item` unless the queue is closed or has no room for all the packets it stands
+    /// for.
     pub fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        let weight = item.weight();
         let waker = {
             let mut state = self.shared.lock();
             if state.closed {
                 return Err(TrySendError::Closed(item));
             }
-            if state.items.len() + state.reserved + state.taken >= self.shared.bound {
+            if state.queued + state.reserved + state.taken + weight > self.shared.bound {
                 return Err(TrySendError::Full(item));
             }
+            state.queued += weight;
             state.items.push_back(item);
             state.rx_waker.take()
         };
@@ -155,7 +174,7 @@ impl<T> Sender<T> {
         if state.closed {
             return Err(TrySendError::Closed(()));
         }
-        if state.items.len() + state.reserved + state.taken >= self.shared.bound {
+        if state.queued + state.reserved + state.taken >= self.shared.bound {
             return Err(TrySendError::Full(()));
         }
         state.reserved += 1;
@@ -224,7 +243,7 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-impl<T> Permit<'_, T> {
+impl<T: Weighed> Permit<'_, T> {
     /// Queues `item` in the reserved slot (even after the queue closed, as tokio's permits do).
     pub fn send(mut self, item: T) {
         self.sent = true;
@@ -246,7 +265,7 @@ pub(crate) struct Receiver<T> {
     shared: Arc<Shared<T>>,
 }
 
-impl<T> Receiver<T> {
+impl<T: Weighed> Receiver<T> {
     /// The next queued packet, else the volatile one; `None` once closed and drained (a
     /// volatile packet left then is dropped).
     pub fn poll_recv_any(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -286,7 +305,7 @@ impl<T> Receiver<T> {
     pub fn take_queued(&mut self) -> VecDeque<T> {
         let mut state = self.shared.lock();
         let items = std::mem::take(&mut state.items);
-        state.taken = items.len();
+        state.taken = std::mem::take(&mut state.queued);
         items
     }
 
@@ -299,6 +318,7 @@ impl<T> Receiver<T> {
     /// socket keeps no buffer from its last burst.
     fn pop(state: &mut State<T>) -> Option<T> {
         let item = state.items.pop_front()?;
+        state.queued -= item.weight();
         if state.items.is_empty() {
             state.items = VecDeque::new();
         }
@@ -332,6 +352,18 @@ mod tests {
 
     use super::*;
 
+    impl Weighed for u32 {}
+
+    /// An entry standing for `.0` packets.
+    #[derive(Debug, PartialEq)]
+    struct Run(usize);
+
+    impl Weighed for Run {
+        fn weight(&self) -> usize {
+            self.0
+        }
+    }
+
     fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
         f.poll(&mut Context::from_waker(Waker::noop()))
     }
@@ -352,6 +384,34 @@ mod tests {
         tx.try_send(4).unwrap();
         tx.try_send(5).unwrap();
         assert!(matches!(tx.try_send(6), Err(TrySendError::Full(6))));
+    }
+
+    #[test]
+    fn the_bound_counts_the_packets_an_entry_stands_for() {
+        let (tx, mut rx) = channel::<Run>(5);
+        tx.try_send(Run(3)).unwrap();
+        // Two packets of room left: a run of three does not fit, whole or in part.
+        assert!(matches!(
+            tx.try_send(Run(3)),
+            Err(TrySendError::Full(Run(3)))
+        ));
+        tx.try_send(Run(2)).unwrap();
+        assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+        assert_eq!(rx.try_recv(), Some(Run(3)));
+        // The popped run's packets are free again.
+        tx.try_send(Run(3)).unwrap();
+        // A batch taken counts as the packets it holds until the next take.
+        assert_eq!(rx.take_queued().len(), 2);
+        assert!(matches!(
+            tx.try_send(Run(1)),
+            Err(TrySendError::Full(Run(1)))
+        ));
+        assert!(rx.take_queued().is_empty());
+        tx.try_send(Run(5)).unwrap();
+        assert!(matches!(
+            tx.try_send(Run(1)),
+            Err(TrySendError::Full(Run(1)))
+        ));
     }
 
     #[test]

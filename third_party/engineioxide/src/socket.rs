@@ -67,7 +67,7 @@ use std::{
 use crate::{
     config::EngineIoConfig,
     errors::Error,
-    outgoing::{Outgoing, SharedMessage},
+    outgoing::{Outgoing, SharedMessage, SharedRun},
 };
 use bytes::Bytes;
 use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Str, TransportType};
@@ -482,6 +482,27 @@ where
     pub fn try_emit_shared(&self, msg: &SharedMessage) -> Result<(), TrySendError<()>> {
         self.internal_tx
             .try_send(Outgoing::Shared(msg.clone()))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => TrySendError::Full(()),
+                TrySendError::Closed(_) => TrySendError::Closed(()),
+            })
+    }
+
+    /// Queues a run of messages encoded once for many sockets, in order, as one entry: one lock
+    /// and one wake-up for the whole run. Nothing is queued for an empty run.
+    ///
+    /// PATCH (rust-echo, docs/adr/0013).
+    ///
+    /// ⚠️ If the buffer has no room for every message of the run (it counts against
+    /// `max_buffer_size` as that many packets) or the socket is disconnected, an error is
+    /// returned and none of the run is queued.
+    #[inline]
+    pub fn try_emit_run(&self, run: &SharedRun) -> Result<(), TrySendError<()>> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        self.internal_tx
+            .try_send(Outgoing::Run(run.clone()))
             .map_err(|e| match e {
                 TrySendError::Full(_) => TrySendError::Full(()),
                 TrySendError::Closed(_) => TrySendError::Closed(()),

@@ -4,10 +4,10 @@ use std::{
     time::Duration,
 };
 
-use engineioxide::SharedMessage;
+use engineioxide::{SharedMessage, SharedRun};
 
 use crate::{
-    ProtocolVersion, SocketError, SocketIoConfig,
+    BroadcastError, ProtocolVersion, SocketError, SocketIoConfig,
     ack::AckInnerStream,
     adapter::Adapter,
     client::SocketData,
@@ -287,12 +287,12 @@ trait InnerEmitter: Send + Sync + 'static {
 /// stay cached.
 const PREFETCH_AHEAD: [usize; 3] = [12, 8, 4];
 
-/// Queues `msg` on every socket of `targets`, in order, prefetching the sockets ahead.
+/// Calls `send` on every socket of `targets`, in order, prefetching the sockets ahead.
 ///
 /// PATCH (rust-echo, docs/adr/0012).
-fn send_shared_pipelined<A: Adapter>(
+fn send_pipelined<A: Adapter>(
     targets: &[&Arc<Socket<A>>],
-    msg: &SharedMessage,
+    send: impl Fn(&Socket<A>) -> Result<(), SocketError>,
 ) -> Vec<SocketError> {
     let mut errs = Vec::new();
     for (i, socket) in targets.iter().enumerate() {
@@ -301,11 +301,52 @@ fn send_shared_pipelined<A: Adapter>(
                 next.prefetch(stage as u8);
             }
         }
-        if let Err(e) = socket.send_shared(msg) {
+        if let Err(e) = send(socket) {
             errs.push(e);
         }
     }
     errs
+}
+
+impl<A: Adapter> Namespace<A> {
+    /// Queues encoded packets in order on each socket of `sids` this namespace holds:
+    /// consecutive text packets as one run, a packet with binary attachments on its own.
+    ///
+    /// PATCH (rust-echo, docs/adr/0013).
+    pub(crate) fn send_values(
+        &self,
+        sids: &[Sid],
+        values: impl Iterator<Item = Value>,
+    ) -> Result<(), BroadcastError> {
+        let sockets = self.sockets.read().unwrap();
+        let targets: Vec<&Arc<Socket<A>>> =
+            sids.iter().filter_map(|sid| sockets.get(sid)).collect();
+        let mut errs = Vec::new();
+        let mut run = Vec::new();
+        let flush = |run: &mut Vec<SharedMessage>, errs: &mut Vec<SocketError>| {
+            if !run.is_empty() {
+                let run = SharedRun::from(std::mem::take(run));
+                errs.extend(send_pipelined(&targets, |socket| socket.send_run(&run)));
+            }
+        };
+        for value in values {
+            match value {
+                Value::Str(msg, None) => run.push(SharedMessage::new(&msg)),
+                value => {
+                    flush(&mut run, &mut errs);
+                    errs.extend(send_pipelined(&targets, |socket| {
+                        socket.send_raw(value.clone())
+                    }));
+                }
+            }
+        }
+        flush(&mut run, &mut errs);
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.into())
+        }
+    }
 }
 
 impl<A: Adapter> InnerEmitter for Namespace<A> {
@@ -338,7 +379,7 @@ impl<A: Adapter> InnerEmitter for Namespace<A> {
                 let shared = SharedMessage::new(msg);
                 let targets: Vec<&Arc<Socket<A>>> =
                     sids.filter_map(|sid| sockets.get(&sid)).collect();
-                send_shared_pipelined(&targets, &shared)
+                send_pipelined(&targets, |socket| socket.send_shared(&shared))
             }
             _ => sids
                 .filter_map(|sid| sockets.get(&sid))

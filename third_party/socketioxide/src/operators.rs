@@ -295,6 +295,53 @@ impl<A: Adapter> BroadcastOperators<A> {
         }
     }
 
+    /// Emits `events` in order to the sockets of this server that the operators select, each
+    /// event encoded once. Consecutive text events reach each socket as one entry of its packet
+    /// queue; an event with binary attachments is queued on its own, in its place.
+    ///
+    /// Other servers are not asked to deliver the events, as with [`local`](Self::local).
+    /// The sockets are selected once, for the whole run.
+    ///
+    /// PATCH (rust-echo, docs/adr/0013): a burst of broadcasts to one room costs each socket one
+    /// queue lock, one wake-up of its writer and one reference count, where [`emit`](Self::emit)
+    /// costs one of each per event.
+    ///
+    /// # Errors
+    /// [`BroadcastError::Serialize`] if an event cannot be serialized (nothing is sent then);
+    /// [`BroadcastError::Socket`] with the sockets whose queue had no room for the run or that
+    /// are closed: every other socket received it.
+    pub fn emit_run<'a, E, T>(
+        mut self,
+        events: impl IntoIterator<Item = (E, &'a T)>,
+    ) -> Result<(), BroadcastError>
+    where
+        E: AsRef<str>,
+        T: ?Sized + Serialize + 'a,
+    {
+        let mut packets = Vec::new();
+        for (event, data) in events {
+            packets.push(self.get_packet(event, data)?);
+        }
+        let local = self.ns.adapter.get_local();
+        if self.opts.has_flag(BroadcastFlags::Volatile) {
+            let mut errs = Vec::new();
+            for packet in packets {
+                if let Err(e) = local.broadcast(packet, self.opts.clone()) {
+                    errs.extend(e);
+                }
+            }
+            return if errs.is_empty() {
+                Ok(())
+            } else {
+                Err(errs.into())
+            };
+        }
+        let sids = local.sockets(self.opts);
+        let parser = self.parser;
+        self.ns
+            .send_values(&sids, packets.into_iter().map(|p| parser.encode(p)))
+    }
+
     #[doc = include_str!("../docs/operators/sockets.md")]
     pub fn sockets(self) -> Vec<SocketRef<A>> {
         let ids = self.ns.adapter.get_local().sockets(self.opts);

@@ -12,8 +12,8 @@ use std::{
     time::Duration,
 };
 
-use engineioxide::SharedMessage;
 use engineioxide::socket::{DisconnectReason as EIoDisconnectReason, Permit};
+use engineioxide::{SharedMessage, SharedRun};
 use serde::Serialize;
 use tokio::sync::{
     mpsc::error::TrySendError,
@@ -775,6 +775,13 @@ impl<A: Adapter> Socket<A> {
     /// slot and a send, and a reference to the shared bytes instead of a copy.
     pub(crate) fn send_shared(&self, msg: &SharedMessage) -> Result<(), SocketError> {
         self.esocket.try_emit_shared(msg).map_err(queue_error)
+    }
+
+    /// Queues a run of messages encoded once for a whole broadcast, in order, as one entry.
+    ///
+    /// PATCH (rust-echo, docs/adr/0013): one lock on the socket's queue for the whole run.
+    pub(crate) fn send_run(&self, run: &SharedRun) -> Result<(), SocketError> {
+        self.esocket.try_emit_run(run).map_err(queue_error)
     }
 
     pub(crate) fn send_raw_volatile(&self, value: Value) {

@@ -33,7 +33,7 @@ use crate::{
     engine::EngineIo,
     errors::Error,
     handler::EngineIoHandler,
-    outgoing::Outgoing,
+    outgoing::{Outgoing, SharedMessage, SharedRun},
     queue,
     socket::InternalRx,
     transport::{join::join_quiet, make_open_packet},
@@ -415,18 +415,26 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 struct Pending {
     /// A message ready to write (a shared message is one message).
     ready: Option<Message>,
-    /// The packets of the current entry not yet written.
-    packets: smallvec::IntoIter<[Packet; 2]>,
+    /// The rest of the entry being written.
+    current: Current,
     /// Entries taken from the queue, not yet started.
     queued: VecDeque<Outgoing>,
     protocol: ProtocolVersion,
+}
+
+/// What is left of the entry being written.
+enum Current {
+    /// Its packets not yet written.
+    Packets(smallvec::IntoIter<[Packet; 2]>),
+    /// A run of shared messages and the index of the next one (PATCH, docs/adr/0013).
+    Run(SharedRun, usize),
 }
 
 impl Pending {
     fn new(first: Outgoing, protocol: ProtocolVersion) -> Self {
         let mut pending = Pending {
             ready: None,
-            packets: PacketBuf::new().into_iter(),
+            current: Current::Packets(PacketBuf::new().into_iter()),
             queued: VecDeque::new(),
             protocol,
         };
@@ -439,13 +447,9 @@ impl Pending {
         match entry {
             // The bytes shared by every socket of a broadcast are framed as they are, without
             // a per-socket `"4" + msg` string.
-            Outgoing::Shared(msg) => {
-                let bytes = bytes::Bytes::from(msg.packet().clone());
-                // SAFETY: the bytes come from a `Str`, which is valid UTF-8.
-                let text = unsafe { tungstenite::Utf8Bytes::from_bytes_unchecked(bytes) };
-                self.ready = Some(Message::Text(text));
-            }
-            Outgoing::Packets(packets) => self.packets = packets.into_iter(),
+            Outgoing::Shared(msg) => self.ready = Some(shared_text(&msg)),
+            Outgoing::Run(run) => self.current = Current::Run(run, 0),
+            Outgoing::Packets(packets) => self.current = Current::Packets(packets.into_iter()),
         }
     }
 
@@ -455,9 +459,20 @@ impl Pending {
             if let Some(message) = self.ready.take() {
                 return Some(message);
             }
-            if let Some(packet) = self.packets.next() {
-                self.ready = packet_message(packet, self.protocol);
-                continue;
+            match &mut self.current {
+                Current::Packets(packets) => {
+                    if let Some(packet) = packets.next() {
+                        self.ready = packet_message(packet, self.protocol);
+                        continue;
+                    }
+                }
+                Current::Run(run, next) => {
+                    if let Some(msg) = run.messages().get(*next) {
+                        *next += 1;
+                        return Some(shared_text(msg));
+                    }
+                    self.current = Current::Packets(PacketBuf::new().into_iter());
+                }
             }
             if self.queued.is_empty() {
                 self.queued = rx.take_queued();
@@ -466,6 +481,14 @@ impl Pending {
             self.start(entry);
         }
     }
+}
+
+/// The text frame of a shared message: its bytes as they are, no copy, no validation.
+fn shared_text(msg: &SharedMessage) -> Message {
+    let bytes = bytes::Bytes::from(msg.packet().clone());
+    // SAFETY: the bytes come from a `Str`, which is valid UTF-8.
+    let text = unsafe { tungstenite::Utf8Bytes::from_bytes_unchecked(bytes) };
+    Message::Text(text)
 }
 
 /// Maps a packet to its websocket message; a NOOP has none.
@@ -707,6 +730,41 @@ mod tests {
                 ]
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_run_is_framed_message_by_message_in_order_with_other_packets() {
+        let socket = socket();
+        let (server, mut client) = ws_pair().await;
+        let run = crate::SharedRun::from(vec![
+            crate::SharedMessage::new(r#"2["a",1]"#),
+            crate::SharedMessage::new(r#"2["b",2]"#),
+            crate::SharedMessage::new(r#"2["c",3]"#),
+        ]);
+        socket.emit(Str::from("before")).unwrap();
+        socket.try_emit_run(&run).unwrap();
+        socket.emit(Str::from("after")).unwrap();
+        let (tx, _rx) = server.split();
+        tokio::spawn(forward_to_socket::<StubHandler, _>(socket.clone(), tx));
+        let mut texts = Vec::new();
+        for _ in 0..5 {
+            let msg = tokio::time::timeout(TIMEOUT, client.next())
+                .await
+                .expect("the writer should send every packet")
+                .unwrap()
+                .unwrap();
+            texts.push(msg);
+        }
+        assert_eq!(
+            texts,
+            [
+                Message::text("4before"),
+                Message::text(r#"42["a",1]"#),
+                Message::text(r#"42["b",2]"#),
+                Message::text(r#"42["c",3]"#),
+                Message::text("4after"),
+            ]
+        );
     }
 
     #[tokio::test]
