@@ -13,7 +13,7 @@ set format y "%.1s%c"
 set ylabel "delivered messages / s (saturation)"
 set yrange [0:*]
 plot datafile using 1:3 with linespoints lw 2 pt 7 lc rgb "#c0392b" title "rust-echo", \
-     datafile using 1:4 with linespoints lw 2 pt 6 dt 2 lc rgb "#7f8c8d" title "raw broadcaster (limit)", \
+     datafile using 1:4 with linespoints lw 2 pt 6 dt 2 lc rgb "#7f8c8d" title "raw broadcaster", \
      datafile using 1:2 with linespoints lw 2 pt 5 lc rgb "#2c7bb6" title "laravel-echo-server"
 set logscale y
 set format y "%g"

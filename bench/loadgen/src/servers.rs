@@ -22,7 +22,7 @@ pub enum Kind {
     RustEcho,
     /// rust-echo embedded in the load generator: the in-process queue.
     InProcess,
-    /// The raw tungstenite broadcaster: the limit.
+    /// The raw tungstenite broadcaster: one frame per message written to every socket.
     Raw,
     /// socketioxide with the socketioxide-redis adapter (`adapter-node`): two-node rows only.
     Adapter,

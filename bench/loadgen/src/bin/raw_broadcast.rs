@@ -1,5 +1,5 @@
-//! `raw-broadcast --port P --redis-port R`: the limit a Socket.IO broadcaster can approach on
-//! this machine. It speaks just enough Engine.IO 3/4 for a client to connect (open packet,
+//! `raw-broadcast --port P --redis-port R`: a Socket.IO broadcaster with no per-socket work, the
+//! reference rust-echo's fan-out is measured against. It speaks just enough Engine.IO 3/4 for a client to connect (open packet,
 //! CONNECT, heartbeats), treats every socket as subscribed to everything, and for each Redis
 //! message encodes one Socket.IO text frame and writes that same frame to every socket —
 //! no rooms, no auth, no per-socket encoding. Prints `ready` once it listens and subscribes.
