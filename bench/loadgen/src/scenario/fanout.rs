@@ -21,6 +21,17 @@ const DEFAULT_OFFERED_DELIVERIES: f64 = 20_000.0;
 /// well under the per-socket buffer.
 const WINDOW: u64 = 256;
 
+/// Deliveries in flight at most, whatever the client count. laravel-echo-server takes every
+/// message Redis has sent it in one turn of its event loop: 256 messages to 10,000 clients kept
+/// it from reading its sockets for about a minute, past socket.io's 30 s heartbeat window, and
+/// it dropped every client. 500,000 is about 10 s of its work.
+pub(crate) const MAX_IN_FLIGHT: u64 = 500_000;
+
+/// The saturation window for `fanout` subscribers per message.
+pub(crate) fn window(fanout: u64) -> u64 {
+    (WINDOW * fanout).min(MAX_IN_FLIGHT)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FanoutRow {
     pub clients: usize,
@@ -147,7 +158,7 @@ async fn measure(
         let pace = load::Pace {
             count: (plan.saturation_deliveries / fanout).max(50),
             fanout,
-            window: WINDOW * fanout,
+            window: window(fanout),
             batch: 32,
             deadline: plan.saturation_time,
         };
