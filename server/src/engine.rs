@@ -61,7 +61,7 @@ impl Engine {
     }
 
     /// [`Engine::deliver`] each message, in order. Consecutive messages to the same Socket.IO
-    /// room reach each of its sockets as one run (see [`crate::runs`]).
+    /// room reach each of its sockets as one run (`runs.rs`).
     pub fn deliver_all<'a>(&self, msgs: impl IntoIterator<Item = (&'a Message, Ingress)>) {
         let mut runs = Runs::new(self);
         for (msg, ingress) in msgs {
