@@ -66,6 +66,11 @@ impl SharedRun {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// A run of the first `n` messages of this one.
+    pub(crate) fn prefix(&self, n: usize) -> SharedRun {
+        SharedRun(self.0[..n.min(self.0.len())].into())
+    }
 }
 
 impl From<Vec<SharedMessage>> for SharedRun {

@@ -168,6 +168,14 @@ impl<T: Weighed> Sender<T> {
         self.shared.push(item, false)
     }
 
+    /// How many packets the queue has room for now (PATCH, docs/adr/0013).
+    pub fn room(&self) -> usize {
+        let state = self.shared.lock();
+        self.shared
+            .bound
+            .saturating_sub(state.queued + state.reserved + state.taken)
+    }
+
     /// Reserves one slot, as `tokio::sync::mpsc::Sender::try_reserve`.
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
         let mut state = self.shared.lock();
@@ -273,6 +281,9 @@ impl<T: Weighed> Receiver<T> {
         // The consumer is past the batch it took last.
         state.taken = 0;
         if let Some(item) = Self::pop(&mut state) {
+            // The entry counts against the bound while the consumer writes it, as a batch
+            // does: a run may stand for many packets (PATCH, docs/adr/0013).
+            state.taken = item.weight();
             return Poll::Ready(Some(item));
         }
         if state.closed || state.interrupted {
@@ -307,6 +318,14 @@ impl<T: Weighed> Receiver<T> {
         let items = std::mem::take(&mut state.items);
         state.taken = std::mem::take(&mut state.queued);
         items
+    }
+
+    /// Puts `item` back at the front of the queue, to be received next: an entry a transport
+    /// took but did not send (PATCH, docs/adr/0013).
+    pub fn put_back(&mut self, item: T) {
+        let mut state = self.shared.lock();
+        state.queued += item.weight();
+        state.items.push_front(item);
     }
 
     /// Refuses further sends; queued packets can still be received.
@@ -412,6 +431,34 @@ mod tests {
             tx.try_send(Run(1)),
             Err(TrySendError::Full(Run(1)))
         ));
+    }
+
+    #[test]
+    fn an_entry_received_counts_until_the_next_receive() {
+        let (tx, mut rx) = channel::<Run>(4);
+        tx.try_send(Run(3)).unwrap();
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(Run(3))));
+        // Being written: three of four packets are still taken.
+        assert_eq!(tx.room(), 1);
+        assert!(matches!(
+            tx.try_send(Run(2)),
+            Err(TrySendError::Full(Run(2)))
+        ));
+        tx.try_send(Run(1)).unwrap();
+        assert_eq!(rx.recv_any().now_or_never(), Some(Some(Run(1))));
+        assert_eq!(tx.room(), 3);
+        assert_eq!(rx.recv_any().now_or_never(), None);
+        assert_eq!(tx.room(), 4);
+    }
+
+    #[test]
+    fn an_entry_put_back_is_received_first_and_counted() {
+        let (tx, mut rx) = channel::<Run>(4);
+        tx.try_send(Run(1)).unwrap();
+        rx.put_back(Run(2));
+        assert_eq!(tx.room(), 1);
+        assert_eq!(rx.try_recv(), Some(Run(2)));
+        assert_eq!(rx.try_recv(), Some(Run(1)));
     }
 
     #[test]

@@ -494,19 +494,25 @@ where
     /// PATCH (rust-echo, docs/adr/0013).
     ///
     /// ⚠️ If the buffer has no room for every message of the run (it counts against
-    /// `max_buffer_size` as that many packets) or the socket is disconnected, an error is
-    /// returned and none of the run is queued.
+    /// `max_buffer_size` as that many packets), the messages that fit are queued, as they would
+    /// have been one by one, and an error is returned; likewise if the socket is disconnected.
     #[inline]
     pub fn try_emit_run(&self, run: &SharedRun) -> Result<(), TrySendError<()>> {
         if run.is_empty() {
             return Ok(());
         }
-        self.internal_tx
-            .try_send(Outgoing::Run(run.clone()))
-            .map_err(|e| match e {
-                TrySendError::Full(_) => TrySendError::Full(()),
-                TrySendError::Closed(_) => TrySendError::Closed(()),
-            })
+        match self.internal_tx.try_send(Outgoing::Run(run.clone())) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(TrySendError::Closed(())),
+            Err(TrySendError::Full(_)) => {
+                let room = self.internal_tx.room();
+                if room > 0 {
+                    // Another sender may have taken the room since: then nothing is queued.
+                    let _ = self.internal_tx.try_send(Outgoing::Run(run.prefix(room)));
+                }
+                Err(TrySendError::Full(()))
+            }
+        }
     }
 
     /// Immediately closes the socket and the underlying connection.

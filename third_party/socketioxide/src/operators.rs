@@ -308,8 +308,8 @@ impl<A: Adapter> BroadcastOperators<A> {
     ///
     /// # Errors
     /// [`BroadcastError::Serialize`] if an event cannot be serialized (nothing is sent then);
-    /// [`BroadcastError::Socket`] with the sockets whose queue had no room for the run or that
-    /// are closed: every other socket received it.
+    /// [`BroadcastError::Socket`] with the sockets that are closed or whose queue had no room
+    /// for the whole run (they received the events that fit); every other socket received it.
     pub fn emit_run<'a, E, T>(
         mut self,
         events: impl IntoIterator<Item = (E, &'a T)>,

@@ -366,7 +366,15 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
     };
-    let InternalRx { buffered_rx, .. } = &mut *internal_rx;
+    let InternalRx {
+        buffered_rx,
+        peeked_packet,
+    } = &mut *internal_rx;
+    // PATCH (rust-echo, docs/adr/0013): an entry the last polling request held back (it did not
+    // fit that response) is written first; it was dropped when the session upgraded.
+    if let Some(packets) = peeked_packet.take() {
+        buffered_rx.put_back(Outgoing::Packets(packets));
+    }
 
     // PATCH (rust-echo, docs/adr/0011): one waiting state and one writing state. The packets
     // were written in three places (first batch, the rest of the queue, volatile), and the
@@ -765,6 +773,27 @@ mod tests {
                 Message::text("4after"),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn an_entry_a_polling_request_held_back_is_written_first_after_the_upgrade() {
+        let socket = socket();
+        socket.internal_rx.try_lock().unwrap().peeked_packet =
+            Some(smallvec![Packet::Message(Str::from("held"))]);
+        socket.emit(Str::from("after")).unwrap();
+        let (server, mut client) = ws_pair().await;
+        let (tx, _rx) = server.split();
+        tokio::spawn(forward_to_socket::<StubHandler, _>(socket.clone(), tx));
+        let mut texts = Vec::new();
+        for _ in 0..2 {
+            let msg = tokio::time::timeout(TIMEOUT, client.next())
+                .await
+                .expect("the writer should send every packet")
+                .unwrap()
+                .unwrap();
+            texts.push(msg);
+        }
+        assert_eq!(texts, [Message::text("4held"), Message::text("4after")]);
     }
 
     #[tokio::test]
