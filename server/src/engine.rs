@@ -57,25 +57,29 @@ impl Engine {
     /// In a cluster, a message that entered here (not from Laravel's Redis, not from another
     /// node) is then handed to the relay, which publishes it to the other nodes.
     pub fn deliver(&self, msg: &Message, ingress: Ingress) {
-        self.deliver_all([(msg, ingress)]);
+        self.deliver_to(0, msg, ingress);
     }
 
-    /// [`Engine::deliver`] each message, in order. Consecutive messages to the same Socket.IO
-    /// room reach each of its sockets as one run (`runs.rs`).
-    pub fn deliver_all<'a>(&self, msgs: impl IntoIterator<Item = (&'a Message, Ingress)>) {
+    /// [`Engine::deliver`] each message of `batch`, in order. Consecutive messages to the same
+    /// Socket.IO room reach each of its sockets as one run (`runs.rs`).
+    pub fn deliver_all(&self, batch: &[(Message, Ingress)]) {
         let mut runs = Runs::new(self);
-        for (msg, ingress) in msgs {
-            self.stats.received(ingress);
-            self.emit_local(0, msg, &mut runs);
-            self.relay(0, msg, ingress);
+        for (msg, ingress) in batch {
+            self.deliver_in(0, msg, *ingress, &mut runs);
         }
     }
 
     /// As [`Engine::deliver`], into the channel space of Pusher app number `app`; the default
     /// app, 0, is the Socket.IO space too.
     pub fn deliver_to(&self, app: usize, msg: &Message, ingress: Ingress) {
+        self.deliver_in(app, msg, ingress, &mut Runs::new(self));
+    }
+
+    /// One message's delivery: counted, emitted here (Socket.IO sockets through `runs`), then
+    /// relayed to the other nodes.
+    fn deliver_in<'a>(&self, app: usize, msg: &'a Message, ingress: Ingress, runs: &mut Runs<'a>) {
         self.stats.received(ingress);
-        self.emit_local(app, msg, &mut Runs::new(self));
+        self.emit_local(app, msg, runs);
         self.relay(app, msg, ingress);
     }
 

@@ -40,7 +40,7 @@ impl Forwarder {
         let e = engine.clone();
         let task = runtime.spawn(async move {
             while let Some(batch) = rx.recv().await {
-                e.deliver_all(batch.iter().map(|(msg, ingress)| (msg, *ingress)));
+                e.deliver_all(&batch);
             }
         });
         (Forwarder { tx, engine }, task)
@@ -58,8 +58,7 @@ impl Forwarder {
     fn send(&self, batch: Batch) {
         if let Err(mpsc::error::SendError(batch)) = self.tx.blocking_send(batch) {
             // The runtime is shutting down: deliver from here rather than lose the messages.
-            self.engine
-                .deliver_all(batch.iter().map(|(msg, ingress)| (msg, *ingress)));
+            self.engine.deliver_all(&batch);
         }
     }
 }

@@ -172,7 +172,7 @@ async fn subscribe(
                 None
             };
         }
-        engine.deliver_all(batch.iter().map(|(m, ingress)| (m, *ingress)));
+        engine.deliver_all(&batch);
         batch.clear();
     }
     SessionEnd::Unreachable("connection closed".to_owned())
