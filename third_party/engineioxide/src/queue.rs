@@ -63,6 +63,13 @@ impl<T> Shared<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The packets the queue has room for in `state`: the bound less what is queued, reserved
+    /// and taken (PATCH, docs/adr/0013).
+    fn room(&self, state: &State<T>) -> usize {
+        self.bound
+            .saturating_sub(state.queued + state.reserved + state.taken)
+    }
+
     fn close(&self) {
         let waker = {
             let mut state = self.lock();
@@ -149,7 +156,7 @@ impl<T: Weighed> Sender<T> {
             if state.closed {
                 return Err(TrySendError::Closed(item));
             }
-            if state.queued + state.reserved + state.taken + weight > self.shared.bound {
+            if weight > self.shared.room(&state) {
                 return Err(TrySendError::Full(item));
             }
             state.queued += weight;
@@ -170,10 +177,7 @@ impl<T: Weighed> Sender<T> {
 
     /// How many packets the queue has room for now (PATCH, docs/adr/0013).
     pub fn room(&self) -> usize {
-        let state = self.shared.lock();
-        self.shared
-            .bound
-            .saturating_sub(state.queued + state.reserved + state.taken)
+        self.shared.room(&self.shared.lock())
     }
 
     /// Reserves one slot, as `tokio::sync::mpsc::Sender::try_reserve`.
@@ -182,7 +186,7 @@ impl<T: Weighed> Sender<T> {
         if state.closed {
             return Err(TrySendError::Closed(()));
         }
-        if state.queued + state.reserved + state.taken >= self.shared.bound {
+        if self.shared.room(&state) == 0 {
             return Err(TrySendError::Full(()));
         }
         state.reserved += 1;
