@@ -25,10 +25,10 @@ const WINDOW: u64 = 256;
 /// message Redis has sent it in one turn of its event loop: 256 messages to 10,000 clients kept
 /// it from reading its sockets for about a minute, past socket.io's 30 s heartbeat window, and
 /// it dropped every client. 500,000 is about 10 s of its work.
-pub(crate) const MAX_IN_FLIGHT: u64 = 500_000;
+const MAX_IN_FLIGHT: u64 = 500_000;
 
 /// The saturation window for `fanout` subscribers per message.
-pub(crate) fn window(fanout: u64) -> u64 {
+fn window(fanout: u64) -> u64 {
     (WINDOW * fanout).min(MAX_IN_FLIGHT)
 }
 
